@@ -1,0 +1,76 @@
+// Builds the mock NHSmail IdP: the Entra-shaped provider with the sign-in pages, the tester control API
+// and the tester landing page in front of it. Does nothing at import time; main.ts listens.
+import { bodyParser } from '@koa/bodyparser';
+import type { Knex } from 'knex';
+import type { Context, Next } from 'koa';
+import views from 'koa-views';
+import path from 'node:path';
+import type Provider from 'oidc-provider';
+import { seededPassword } from '../seeds/personas.ts';
+import { staticAssets } from '../shared/http/assets.ts';
+import { csrfProtection } from '../shared/http/csrf.ts';
+import { correlationAndLogging, errorHandler } from '../shared/http/errors.ts';
+import type { Logger } from '../shared/logger.ts';
+import type { MockIdpConfig } from './config.ts';
+import { controlRoutes } from './control/api.ts';
+import { homeRoutes, trainerPersonas } from './control/home.ts';
+import { loginRoutes } from './provider/login.ts';
+import { createMockProvider, entraRoutes } from './provider/provider.ts';
+import { tokenFaults } from './provider/tokenFaults.ts';
+import { notFound, when } from '../shared/http/when.ts';
+import { skins } from './views/skins.ts';
+
+export interface MockIdp {
+  app: Provider;
+  config: MockIdpConfig;
+}
+
+export async function createMockIdp(config: MockIdpConfig, deps: { db: Knex; logger: Logger }): Promise<MockIdp> {
+  const { db, logger } = deps;
+  const provider = await createMockProvider(config, db);
+  const routes = entraRoutes(config.tenantId);
+  provider.proxy = process.env.TRUST_PROXY === 'true';
+
+  provider.use(correlationAndLogging(logger));
+  provider.use(
+    errorHandler(
+      logger,
+      async (ctx, view) => {
+        ctx.type = 'html';
+        await ctx.render('error', { title: 'Sign-in error', correlationId: view.correlationId, errorCode: undefined });
+      },
+      { jsonPathPrefix: '/_mock/' },
+    ),
+  );
+  provider.use(staticAssets());
+  provider.use(views(path.join(import.meta.dirname, 'views'), { extension: 'ejs' }));
+  provider.use(async (ctx: Context, next: Next) => {
+    ctx.state.serviceName = 'NHSmail';
+    ctx.state.testMarker = true;
+    ctx.state.skin = skins[config.skin];
+    if (config.trainerMode) {
+      ctx.state.trainerPersonas = await trainerPersonas(db);
+      ctx.state.trainerPassword = seededPassword;
+    }
+    await next();
+  });
+  // Entra publishes discovery below `<tenant>/v2.0`; oidc-provider serves it at a fixed path.
+  provider.use(async (ctx: Context, next: Next) => {
+    if (ctx.path === routes.discovery) ctx.path = '/.well-known/openid-configuration';
+    else if (ctx.path === '/.well-known/openid-configuration') ctx.throw(404);
+    await next();
+  });
+  provider.use(tokenFaults({ db, provider, tokenPath: routes.token, slowResponseMs: config.slowResponseMs }));
+
+  const parseBody = bodyParser({ enableTypes: ['form', 'json'], formLimit: '64kb', jsonLimit: '256kb' });
+  const csrf = csrfProtection({ secureCookies: config.secureCookies });
+  const login = loginRoutes({ config, db, provider, logger });
+  const control = controlRoutes({ config, db });
+  const home = homeRoutes({ config, db });
+  const isControl = (ctx: Context) => ctx.path.startsWith('/_mock/');
+  const isLogin = (ctx: Context) => ctx.path.startsWith(`${routes.interaction}/`) || ctx.path === '/unlock';
+  provider.use(when(isControl, parseBody, control.routes(), notFound));
+  provider.use(when(isLogin, parseBody, csrf, login.routes()));
+  provider.use(home.routes());
+  return { app: provider, config };
+}

@@ -1,0 +1,42 @@
+// The tester's landing page at `/`: issuer and discovery URLs, the personas and what each shows, the
+// failure catalogue and how to reach the control API.
+import Router from '@koa/router';
+import type { Knex } from 'knex';
+import { personas } from '../../seeds/personas.ts';
+import type { MockIdpConfig } from '../config.ts';
+import { entraRoutes } from '../provider/provider.ts';
+import { scenarios } from '../scenarios/index.ts';
+
+export interface TrainerPersona {
+  email: string;
+  outcome: string;
+  mfaCode: string | undefined;
+}
+
+/** The seeded personas with what each shows, and the current one-time code for MFA accounts. */
+export async function trainerPersonas(db: Knex): Promise<TrainerPersona[]> {
+  const rows: Array<{ email: string; mfa_required: boolean | number; mfa_code: string }> = await db('nhsmail_accounts').select(
+    'email',
+    'mfa_required',
+    'mfa_code',
+  );
+  const codes = new Map(rows.map((row) => [row.email, row.mfa_required ? row.mfa_code : undefined]));
+  return personas.map((persona) => ({ email: persona.email, outcome: persona.outcome, mfaCode: codes.get(persona.email) }));
+}
+
+export function homeRoutes(options: { config: MockIdpConfig; db: Knex }): Router {
+  const { config, db } = options;
+  const router = new Router();
+  router.get('/', async (ctx) => {
+    await ctx.render('home', {
+      title: 'Mock NHSmail for testing',
+      issuer: config.issuer,
+      discovery: `${config.baseUrl}${entraRoutes(config.tenantId).discovery}`,
+      controlBase: `${config.baseUrl}/_mock`,
+      homePersonas: await trainerPersonas(db),
+      scenarios,
+      skinName: config.skin,
+    });
+  });
+  return router;
+}

@@ -1,0 +1,25 @@
+// Starts the mock NHSmail IdP: the only file of this service that reads the environment and listens.
+import { createDatabase, migrate } from '../shared/database.ts';
+import { closeServer, listen, stopOnSignals } from '../shared/http/serve.ts';
+import { createLogger } from '../shared/logger.ts';
+import { createMockIdp } from './app.ts';
+import { loadConfig } from './config.ts';
+import { mockIdpMigrations, mockIdpMigrationTable } from './migrations/index.ts';
+import { seedMockIdp } from './seed.ts';
+
+const config = loadConfig(process.env);
+const logger = createLogger('mock-idp', config.logLevel);
+const db = createDatabase(config.database);
+await migrate(db, mockIdpMigrations, mockIdpMigrationTable);
+const existing = await db('nhsmail_accounts').count({ count: '*' }).first();
+if (Number(existing?.count ?? 0) === 0) {
+  await seedMockIdp(db, config);
+  logger.info('seeded the NHSmail personas');
+}
+const { app } = await createMockIdp(config, { db, logger });
+const server = await listen(app.callback(), config.port);
+logger.info({ url: config.baseUrl, issuer: config.issuer }, 'mock NHSmail IdP listening');
+stopOnSignals(logger, async () => {
+  await closeServer(server);
+  await db.destroy();
+});

@@ -1,0 +1,126 @@
+// The mock NHSmail IdP's OpenID Provider, shaped like Microsoft Entra ID v2.0: a tenant-scoped issuer,
+// Entra's endpoint paths, RS256 id_tokens with ver/tid/oid/pairwise sub/name/preferred_username, and
+// `email` when the email scope is asked.
+import { createHash } from 'node:crypto';
+import type { Knex } from 'knex';
+import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import { installHashedClientSecrets } from '../../shared/oidc/clientStore.ts';
+import { loadFirstPartyGrant } from '../../shared/oidc/firstPartyGrant.ts';
+import { createKnexAdapter } from '../../shared/oidc/knexAdapter.ts';
+import { ensureCookieKeys, ensureSigningKeys } from '../../shared/oidc/keyStore.ts';
+import type { MockIdpConfig } from '../config.ts';
+import { AccountStore } from '../directory/accounts.ts';
+
+/** Entra-shaped paths below the tenant id. */
+export function entraRoutes(tenantId: string) {
+  return {
+    authorization: `/${tenantId}/oauth2/v2.0/authorize`,
+    token: `/${tenantId}/oauth2/v2.0/token`,
+    jwks: `/${tenantId}/discovery/v2.0/keys`,
+    userinfo: `/${tenantId}/openid/userinfo`,
+    end_session: `/${tenantId}/oauth2/v2.0/logout`,
+    revocation: `/${tenantId}/oauth2/v2.0/revoke`,
+    interaction: `/${tenantId}/login`,
+    discovery: `/${tenantId}/v2.0/.well-known/openid-configuration`,
+  };
+}
+
+export async function createMockProvider(config: MockIdpConfig, db: Knex): Promise<Provider> {
+  const [signingKeys, cookieKeys] = await Promise.all([ensureSigningKeys(db), ensureCookieKeys(db)]);
+  const accounts = new AccountStore(db);
+  const routes = entraRoutes(config.tenantId);
+
+  const configuration: Configuration = {
+    adapter: createKnexAdapter(db),
+    jwks: { keys: signingKeys.map((key) => key.privateJwk) as NonNullable<Configuration['jwks']>['keys'] },
+    cookies: {
+      keys: cookieKeys,
+      long: { signed: true, secure: config.secureCookies },
+      short: { signed: true, secure: config.secureCookies },
+    },
+    routes: {
+      authorization: routes.authorization,
+      token: routes.token,
+      jwks: routes.jwks,
+      userinfo: routes.userinfo,
+      end_session: routes.end_session,
+      revocation: routes.revocation,
+    },
+    scopes: ['openid', 'email', 'profile', 'offline_access'],
+    claims: {
+      openid: ['sub', 'oid', 'tid', 'ver', 'name', 'preferred_username'],
+      email: ['email'],
+      profile: ['name', 'given_name', 'family_name'],
+    },
+    // Entra puts the profile claims in the id_token itself; so does the mock.
+    conformIdTokenClaims: false,
+    subjectTypes: ['public', 'pairwise'],
+    async pairwiseIdentifier(_ctx, accountId, client) {
+      // Entra's sub is an opaque value unique per user and application.
+      return createHash('sha256').update(`${config.tenantId}|${client.sectorIdentifier}|${accountId}`).digest('base64url');
+    },
+    clientDefaults: {
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      id_token_signed_response_alg: 'RS256',
+      token_endpoint_auth_method: 'client_secret_post',
+      subject_type: 'pairwise',
+    },
+    responseTypes: ['code'],
+    pkce: { required: () => true },
+    enabledJWA: {
+      idTokenSigningAlgValues: ['RS256'],
+      clientAuthSigningAlgValues: ['RS256'],
+    },
+    features: {
+      devInteractions: { enabled: false },
+      userinfo: { enabled: true },
+      revocation: { enabled: true },
+      rpInitiatedLogout: { enabled: true },
+    },
+    async findAccount(_ctx, id) {
+      const account = await accounts.findByOid(id);
+      if (!account) return undefined;
+      return {
+        accountId: id,
+        async claims() {
+          return {
+            sub: id,
+            ver: '2.0',
+            tid: config.tenantId,
+            oid: account.oid,
+            name: `${account.givenName} ${account.familyName}`,
+            given_name: account.givenName,
+            family_name: account.familyName,
+            preferred_username: account.email,
+            email: account.email,
+          };
+        },
+      };
+    },
+    interactions: { url: (_ctx, interaction) => `${routes.interaction}/${interaction.uid}` },
+    loadExistingGrant: loadFirstPartyGrant,
+    async renderError(ctx, out) {
+      const context = ctx as KoaContextWithOIDC & { render: (view: string, locals: object) => Promise<void> };
+      ctx.type = 'html';
+      await context.render('error', {
+        title: 'Sign-in error',
+        errorCode: out.error,
+        errorDescription: out.error_description,
+        correlationId: ctx.state.correlationId,
+      });
+    },
+    ttl: {
+      Session: 8 * 60 * 60,
+      Interaction: 60 * 60,
+      Grant: 14 * 24 * 60 * 60,
+      AuthorizationCode: 60,
+      AccessToken: 60 * 60,
+      IdToken: 60 * 60,
+    },
+  };
+
+  const provider = new Provider(config.issuer, configuration);
+  installHashedClientSecrets(provider);
+  return provider;
+}

@@ -1,0 +1,10 @@
+// AADSTS50057: the account is disabled.
+import type { PasswordScenario } from './scenario.ts';
+
+export const disabled = {
+  name: 'disabled',
+  aadsts: 'AADSTS50057',
+  summary: 'NHSmail "account disabled" page',
+  stage: 'password',
+  outcome: 'disabled',
+} satisfies PasswordScenario;

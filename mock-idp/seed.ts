@@ -1,0 +1,50 @@
+// Seeds the mock NHSmail directory with the personas of DESIGN.md §3 and registers the broker as a
+// client. Idempotent: running it again restores the seed state (the control API's reset uses it).
+import type { Knex } from 'knex';
+import { personas, seededPassword } from '../seeds/personas.ts';
+import { putClient } from '../shared/oidc/clientStore.ts';
+import type { MockIdpConfig } from './config.ts';
+import { AccountStore } from './directory/accounts.ts';
+
+/** Fixed one-time codes so trainers and tests know them. */
+export function seededMfaCode(index: number): string {
+  return String(246810 + index * 11111).slice(0, 6);
+}
+
+export async function seedMockIdp(db: Knex, config: MockIdpConfig): Promise<void> {
+  const accounts = new AccountStore(db);
+  await db('armed_scenarios').delete();
+  await db('token_faults').delete();
+  await db('login_progress').delete();
+  await db('sign_in_attempts').delete();
+  const seeded = personas.filter((persona) => persona.nhsmail !== 'none');
+  const seededEmails = seeded.map((persona) => persona.email);
+  await db('nhsmail_accounts').whereNotIn('email', seededEmails).delete();
+  await Promise.all(
+    seeded.map((persona, index) =>
+      accounts.put({
+        email: persona.email,
+        password: seededPassword,
+        givenName: persona.givenName,
+        familyName: persona.familyName,
+        oid: persona.oid,
+        state: persona.nhsmail === 'none' ? 'active' : persona.nhsmail,
+        mfaRequired: persona.mfaRequired,
+        mfaCode: seededMfaCode(index),
+      }),
+    ),
+  );
+  await putClient(db, {
+    clientId: config.brokerClient.clientId,
+    secret: config.brokerClient.secret,
+    metadata: {
+      client_name: 'CQRS identity broker',
+      redirect_uris: config.brokerClient.redirectUris,
+      post_logout_redirect_uris: config.brokerClient.postLogoutRedirectUris,
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'client_secret_post',
+      subject_type: 'pairwise',
+    },
+  });
+}

@@ -1,0 +1,61 @@
+// Correlation ids, request logging and the one error-handling middleware each service installs.
+// Users see generic text and the correlation id; the log line carries the detail under the same id.
+import { randomUUID } from 'node:crypto';
+import type { Context, Middleware, Next } from 'koa';
+import type { Logger } from '../logger.ts';
+
+export interface ErrorView {
+  status: number;
+  correlationId: string;
+  /** Safe text for the user: the error's own message only when it is marked `expose`. */
+  message: string | undefined;
+}
+
+/** Gives every request a correlation id (header `x-correlation-id`) and logs it once finished. */
+export function correlationAndLogging(logger: Logger): Middleware {
+  return async (ctx: Context, next: Next) => {
+    const correlationId = randomUUID();
+    ctx.state.correlationId = correlationId;
+    ctx.set('x-correlation-id', correlationId);
+    const started = performance.now();
+    try {
+      await next();
+    } finally {
+      // The path only: query strings carry codes and state values that must not reach the log.
+      logger.info(
+        { correlationId, method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - started) },
+        'request',
+      );
+    }
+  };
+}
+
+/**
+ * Catches everything below it. 4xx errors marked `expose` keep their message; anything else becomes
+ * generic text. `render` draws the service's own error page; API paths answer JSON.
+ */
+export function errorHandler(
+  logger: Logger,
+  render: (ctx: Context, view: ErrorView) => Promise<void>,
+  options: { jsonPathPrefix?: string } = {},
+): Middleware {
+  return async (ctx: Context, next: Next) => {
+    try {
+      await next();
+    } catch (caught) {
+      const error = caught as { status?: number; statusCode?: number; expose?: boolean; message?: string };
+      const status = error.status ?? error.statusCode ?? 500;
+      const correlationId = String(ctx.state.correlationId ?? randomUUID());
+      if (status >= 500) logger.error({ correlationId, err: caught }, 'request failed');
+      else logger.warn({ correlationId, status, message: error.message }, 'request refused');
+      const message = status < 500 && error.expose ? error.message : undefined;
+      ctx.status = status;
+      if (options.jsonPathPrefix && ctx.path.startsWith(options.jsonPathPrefix)) {
+        const code = status === 401 ? 'unauthorized' : status === 404 ? 'not_found' : status < 500 ? 'bad_request' : 'server_error';
+        ctx.body = { error: code, message: message ?? 'Something went wrong', correlation_id: correlationId };
+        return;
+      }
+      await render(ctx, { status, correlationId, message });
+    }
+  };
+}

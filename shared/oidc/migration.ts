@@ -1,0 +1,53 @@
+// Tables that every oidc-provider instance here needs: its model payloads, its registered clients,
+// its signing keys and its cookie keys. The broker and the mock IdP each run this in their own database.
+import type { Knex } from 'knex';
+import type { Migration } from '../database.ts';
+
+export const oidcStorageMigration: Migration = {
+  name: '0001_oidc_storage',
+  async up(db: Knex) {
+    await db.schema.createTable('oidc_payloads', (table) => {
+      table.string('model', 64).notNullable();
+      table.string('id', 255).notNullable();
+      table.text('payload').notNullable();
+      table.string('grant_id', 255);
+      table.string('user_code', 255);
+      table.string('uid', 255);
+      table.bigInteger('expires_at');
+      table.bigInteger('consumed_at');
+      table.primary(['model', 'id']);
+      table.index(['grant_id']);
+      table.index(['uid']);
+      table.index(['user_code']);
+      table.index(['expires_at']);
+    });
+    await db.schema.createTable('oauth_clients', (table) => {
+      table.string('client_id', 255).primary();
+      // SHA-256 of a high-entropy generated secret: the secret itself is shown once and never stored.
+      table.string('secret_sha256', 64);
+      table.text('metadata').notNullable();
+      table.bigInteger('created_at').notNullable();
+      table.bigInteger('updated_at').notNullable();
+    });
+    await db.schema.createTable('signing_keys', (table) => {
+      table.integer('generation').primary();
+      table.string('kid', 128).notNullable().unique();
+      table.string('alg', 16).notNullable();
+      table.text('private_jwk').notNullable();
+      table.bigInteger('created_at').notNullable();
+      // Set when a newer key takes over; the key stays published for verification until expires_at.
+      table.bigInteger('retired_at');
+      table.bigInteger('expires_at');
+    });
+    await db.schema.createTable('cookie_keys', (table) => {
+      table.integer('generation').primary();
+      table.string('secret', 128).notNullable();
+      table.bigInteger('created_at').notNullable();
+    });
+  },
+  async down(db: Knex) {
+    for (const table of ['cookie_keys', 'signing_keys', 'oauth_clients', 'oidc_payloads']) {
+      await db.schema.dropTableIfExists(table);
+    }
+  },
+};
