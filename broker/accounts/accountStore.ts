@@ -1,0 +1,200 @@
+// CQRS accounts: who may sign in, their organisations and roles, and the NHSmail identity each is
+// linked to after the first sign-in.
+import { randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
+
+export type AccountStatus = 'active' | 'suspended';
+export const accountStatuses: readonly AccountStatus[] = ['active', 'suspended'];
+
+export interface Organisation {
+  odsCode: string;
+  name: string;
+  type: string;
+  roles: string[];
+}
+
+export interface CqrsAccount {
+  id: string;
+  email: string;
+  givenName: string;
+  familyName: string;
+  status: AccountStatus;
+  upstreamTid: string | null;
+  upstreamOid: string | null;
+  linkedAt: number | null;
+  organisations: Organisation[];
+}
+
+interface AccountRow {
+  id: string;
+  email: string;
+  given_name: string;
+  family_name: string;
+  status: AccountStatus;
+  upstream_tid: string | null;
+  upstream_oid: string | null;
+  linked_at: number | null;
+}
+
+interface OrganisationRow {
+  account_id: string;
+  ods_code: string;
+  name: string;
+  type: string;
+  roles: string;
+}
+
+export interface NewAccount {
+  id?: string;
+  email: string;
+  givenName: string;
+  familyName: string;
+  status?: AccountStatus;
+  organisations: Organisation[];
+}
+
+export function normaliseEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+export class AccountExistsError extends Error {
+  override name = 'AccountExistsError';
+}
+
+export class AccountStore {
+  readonly db: Knex;
+
+  constructor(db: Knex) {
+    this.db = db;
+  }
+
+  private async withOrganisations(rows: AccountRow[]): Promise<CqrsAccount[]> {
+    if (rows.length === 0) return [];
+    const organisations = await this.db<OrganisationRow>('account_organisations')
+      .whereIn(
+        'account_id',
+        rows.map((row) => row.id),
+      )
+      .orderBy('ods_code');
+    return rows.map((row) => ({
+      id: row.id,
+      email: row.email,
+      givenName: row.given_name,
+      familyName: row.family_name,
+      status: row.status,
+      upstreamTid: row.upstream_tid,
+      upstreamOid: row.upstream_oid,
+      linkedAt: row.linked_at,
+      organisations: organisations
+        .filter((organisation) => organisation.account_id === row.id)
+        .map((organisation) => ({
+          odsCode: organisation.ods_code,
+          name: organisation.name,
+          type: organisation.type,
+          roles: JSON.parse(organisation.roles) as string[],
+        })),
+    }));
+  }
+
+  private async one(where: Partial<AccountRow>): Promise<CqrsAccount | undefined> {
+    const row = await this.db<AccountRow>('accounts').where(where).first();
+    return row ? (await this.withOrganisations([row]))[0] : undefined;
+  }
+
+  findById(id: string): Promise<CqrsAccount | undefined> {
+    return this.one({ id });
+  }
+
+  findByEmail(email: string): Promise<CqrsAccount | undefined> {
+    return this.one({ email: normaliseEmail(email) });
+  }
+
+  findByLink(tenantId: string, objectId: string): Promise<CqrsAccount | undefined> {
+    return this.one({ upstream_tid: tenantId, upstream_oid: objectId });
+  }
+
+  async list(filter: { status?: AccountStatus } = {}): Promise<CqrsAccount[]> {
+    const query = this.db<AccountRow>('accounts').orderBy('email');
+    if (filter.status) query.where({ status: filter.status });
+    return this.withOrganisations(await query);
+  }
+
+  /** Creates an account; throws AccountExistsError when the email is taken. */
+  async create(input: NewAccount, trx: Knex = this.db): Promise<CqrsAccount> {
+    const email = normaliseEmail(input.email);
+    const existing = await trx('accounts').where({ email }).first();
+    if (existing) throw new AccountExistsError(`an account for ${email} already exists`);
+    const id = input.id ?? randomUUID();
+    const timestamp = Date.now();
+    await trx('accounts').insert({
+      id,
+      email,
+      given_name: input.givenName,
+      family_name: input.familyName,
+      status: input.status ?? 'active',
+      created_at: timestamp,
+      updated_at: timestamp,
+    });
+    await this.replaceOrganisations(id, input.organisations, trx);
+    const created = await new AccountStore(trx).findById(id);
+    if (!created) throw new Error('account vanished after insert');
+    return created;
+  }
+
+  /** Creates or updates by email (seeds and CSV import): keeps the id and the link. */
+  async upsert(input: NewAccount, trx: Knex = this.db): Promise<{ account: CqrsAccount; created: boolean }> {
+    const email = normaliseEmail(input.email);
+    const existing = await trx<AccountRow>('accounts').where({ email }).first();
+    if (!existing) return { account: await this.create(input, trx), created: true };
+    await trx('accounts')
+      .where({ id: existing.id })
+      .update({
+        given_name: input.givenName,
+        family_name: input.familyName,
+        status: input.status ?? existing.status,
+        updated_at: Date.now(),
+      });
+    await this.replaceOrganisations(existing.id, input.organisations, trx);
+    const account = await new AccountStore(trx).findById(existing.id);
+    if (!account) throw new Error('account vanished after update');
+    return { account, created: false };
+  }
+
+  async replaceOrganisations(accountId: string, organisations: Organisation[], trx: Knex = this.db): Promise<void> {
+    await trx('account_organisations').where({ account_id: accountId }).delete();
+    if (organisations.length === 0) return;
+    await trx('account_organisations').insert(
+      organisations.map((organisation) => ({
+        account_id: accountId,
+        ods_code: organisation.odsCode,
+        name: organisation.name,
+        type: organisation.type,
+        roles: JSON.stringify(organisation.roles),
+      })),
+    );
+  }
+
+  async setStatus(id: string, status: AccountStatus): Promise<boolean> {
+    return (await this.db('accounts').where({ id }).update({ status, updated_at: Date.now() })) > 0;
+  }
+
+  /**
+   * Links the account to an NHSmail identity, only if it is not linked yet. Returns false when another
+   * request linked it first.
+   */
+  async link(id: string, tenantId: string, objectId: string): Promise<boolean> {
+    const timestamp = Date.now();
+    const updated = await this.db('accounts')
+      .where({ id })
+      .whereNull('upstream_oid')
+      .update({ upstream_tid: tenantId, upstream_oid: objectId, linked_at: timestamp, updated_at: timestamp });
+    return updated > 0;
+  }
+
+  async unlink(id: string): Promise<boolean> {
+    const updated = await this.db('accounts')
+      .where({ id })
+      .update({ upstream_tid: null, upstream_oid: null, linked_at: null, updated_at: Date.now() });
+    return updated > 0;
+  }
+}

@@ -1,0 +1,102 @@
+// The audit trail: every sign-in decision, with the correlation id the user's page shows, kept in the
+// database. Emails are stored as a keyed hash so that the help desk can search by email.
+import { createHmac, randomBytes } from 'node:crypto';
+import type { Knex } from 'knex';
+import { normaliseEmail } from './accountStore.ts';
+
+export interface AuditEvent {
+  event: 'sign_in' | 'account' | 'logout';
+  /** `success`, or the refusal's reason code (e.g. `no_account`, `account_suspended`). */
+  outcome: string;
+  correlationId: string;
+  clientId?: string | undefined;
+  accountId?: string | undefined;
+  email?: string | undefined;
+  upstreamOid?: string | undefined;
+  detail?: string | undefined;
+}
+
+export interface StoredAuditEvent {
+  id: number;
+  at: string;
+  event: string;
+  outcome: string;
+  correlationId: string;
+  clientId: string | null;
+  accountId: string | null;
+  emailHash: string | null;
+  upstreamOid: string | null;
+  detail: string | null;
+}
+
+interface AuditRow {
+  id: number;
+  at: number;
+  event: string;
+  outcome: string;
+  correlation_id: string;
+  client_id: string | null;
+  account_id: string | null;
+  email_hash: string | null;
+  upstream_oid: string | null;
+  detail: string | null;
+}
+
+export class AuditLog {
+  readonly db: Knex;
+  private key: Promise<string> | undefined;
+
+  constructor(db: Knex) {
+    this.db = db;
+  }
+
+  /** The HMAC key, generated once per deployment and shared by every instance. */
+  private auditKey(): Promise<string> {
+    this.key ??= (async () => {
+      await this.db('broker_secrets')
+        .insert({ name: 'audit_email_key', value: randomBytes(32).toString('base64url') })
+        .onConflict('name')
+        .ignore();
+      const row = await this.db('broker_secrets').where({ name: 'audit_email_key' }).first();
+      return String(row.value);
+    })();
+    return this.key;
+  }
+
+  async hashEmail(email: string): Promise<string> {
+    return createHmac('sha256', await this.auditKey()).update(normaliseEmail(email)).digest('hex');
+  }
+
+  async record(event: AuditEvent): Promise<void> {
+    await this.db('audit_events').insert({
+      at: Date.now(),
+      event: event.event,
+      outcome: event.outcome,
+      correlation_id: event.correlationId,
+      client_id: event.clientId ?? null,
+      account_id: event.accountId ?? null,
+      email_hash: event.email ? await this.hashEmail(event.email) : null,
+      upstream_oid: event.upstreamOid ?? null,
+      detail: event.detail ?? null,
+    });
+  }
+
+  async recent(filter: { limit: number; email?: string; outcome?: string; correlationId?: string }): Promise<StoredAuditEvent[]> {
+    const query = this.db<AuditRow>('audit_events').orderBy('id', 'desc').limit(filter.limit);
+    if (filter.email) query.where({ email_hash: await this.hashEmail(filter.email) });
+    if (filter.outcome) query.where({ outcome: filter.outcome });
+    if (filter.correlationId) query.where({ correlation_id: filter.correlationId });
+    return (await query).map((row) => ({
+      id: row.id,
+      at: new Date(row.at).toISOString(),
+      event: row.event,
+      outcome: row.outcome,
+      correlationId: row.correlation_id,
+      clientId: row.client_id,
+      accountId: row.account_id,
+      emailHash: row.email_hash,
+      upstreamOid: row.upstream_oid,
+      detail: row.detail,
+    }));
+  }
+}

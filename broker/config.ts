@@ -1,0 +1,114 @@
+// Configuration of the CQRS identity broker, validated once at start-up. Production points the upstream
+// at the real NHSmail tenant by these variables alone.
+import path from 'node:path';
+import { z } from 'zod';
+import { brokerUpstreamClient, cqrsAppClient } from '../seeds/clients.ts';
+import { mockTenantId } from '../seeds/personas.ts';
+import {
+  ConfigError,
+  dataDirectory,
+  type Environment,
+  freeze,
+  logLevelSchema,
+  parseEnvironment,
+  portSchema,
+  refuseDevelopmentDefaults,
+  urlSchema,
+} from '../shared/config.ts';
+
+export interface HelpDesk {
+  email: string;
+  phone: string;
+  hours: string;
+}
+
+export interface BrokerConfig {
+  port: number;
+  /** Public issuer URL for downstream apps, e.g. http://localhost:3000. */
+  issuer: string;
+  database: { url: string | undefined; schema: string | undefined; sqliteFile: string };
+  upstream: {
+    type: 'entra';
+    issuer: string;
+    clientId: string;
+    clientSecret: string;
+    tenantId: string;
+    timeoutMs: number;
+    jwksCooldownSeconds: number;
+    allowHttp: boolean;
+  };
+  helpDesk: HelpDesk;
+  /** Where the "Home" link of the broker's pages goes (the CQRS app). */
+  homeUrl: string;
+  /** Base URL of the CQRS app used when seeding its client registration. */
+  cqrsAppUrl: string;
+  cqrsAppSecret: string;
+  logLevel: string;
+  secureCookies: boolean;
+  production: boolean;
+}
+
+const schema = z.object({
+  BROKER_PORT: portSchema.default(3000),
+  BROKER_ISSUER: urlSchema.optional(),
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'must be a lower-case identifier').optional(),
+  UPSTREAM_TYPE: z.enum(['entra']).default('entra'),
+  UPSTREAM_ISSUER: urlSchema.default(`http://localhost:3001/${mockTenantId}/v2.0`),
+  UPSTREAM_CLIENT_ID: z.string().min(1).default(brokerUpstreamClient.clientId),
+  UPSTREAM_CLIENT_SECRET: z.string().min(16, 'must be at least 16 characters').default(brokerUpstreamClient.developmentSecret),
+  UPSTREAM_TENANT_ID: z.uuid({ message: 'must be a GUID' }).default(mockTenantId),
+  UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(100).max(120000).default(5000),
+  UPSTREAM_JWKS_COOLDOWN_SECONDS: z.coerce.number().min(0).max(3600).default(30),
+  HELPDESK_EMAIL: z.email().default('support@cqrs.co.uk'),
+  HELPDESK_PHONE: z.string().min(1).default('0800 4402777'),
+  HELPDESK_HOURS: z.string().min(1).default('8am-6pm Mon-Fri exc Bank Holidays'),
+  BROKER_HOME_URL: urlSchema.optional(),
+  CQRS_APP_URL: urlSchema.default('http://localhost:3002'),
+  CQRS_APP_CLIENT_SECRET: z.string().min(16).default(cqrsAppClient.developmentSecret),
+  LOG_LEVEL: logLevelSchema.default('info'),
+});
+
+export function loadConfig(env: Environment): Readonly<BrokerConfig> {
+  const parsed = parseEnvironment(schema, env);
+  const production = env.NODE_ENV === 'production';
+  refuseDevelopmentDefaults(env, [
+    {
+      variable: 'UPSTREAM_CLIENT_SECRET',
+      value: parsed.UPSTREAM_CLIENT_SECRET,
+      developmentDefault: brokerUpstreamClient.developmentSecret,
+    },
+    { variable: 'CQRS_APP_CLIENT_SECRET', value: parsed.CQRS_APP_CLIENT_SECRET, developmentDefault: cqrsAppClient.developmentSecret },
+  ]);
+  const issuer = parsed.BROKER_ISSUER ?? `http://localhost:${parsed.BROKER_PORT}`;
+  if (production && !issuer.startsWith('https://')) throw new ConfigError('BROKER_ISSUER: must be https:// when NODE_ENV=production');
+  if (production && !parsed.UPSTREAM_ISSUER.startsWith('https://')) {
+    throw new ConfigError('UPSTREAM_ISSUER: must be https:// when NODE_ENV=production');
+  }
+  return freeze({
+    port: parsed.BROKER_PORT,
+    issuer,
+    database: {
+      url: parsed.DATABASE_URL,
+      schema: parsed.DATABASE_SCHEMA,
+      sqliteFile: path.join(dataDirectory(env), 'broker.sqlite'),
+    },
+    upstream: {
+      type: parsed.UPSTREAM_TYPE,
+      issuer: parsed.UPSTREAM_ISSUER,
+      clientId: parsed.UPSTREAM_CLIENT_ID,
+      clientSecret: parsed.UPSTREAM_CLIENT_SECRET,
+      tenantId: parsed.UPSTREAM_TENANT_ID,
+      timeoutMs: parsed.UPSTREAM_TIMEOUT_MS,
+      jwksCooldownSeconds: parsed.UPSTREAM_JWKS_COOLDOWN_SECONDS,
+      allowHttp: !production && parsed.UPSTREAM_ISSUER.startsWith('http://'),
+    },
+    helpDesk: { email: parsed.HELPDESK_EMAIL, phone: parsed.HELPDESK_PHONE, hours: parsed.HELPDESK_HOURS },
+    homeUrl: parsed.BROKER_HOME_URL ?? `${parsed.CQRS_APP_URL}/`,
+    cqrsAppUrl: parsed.CQRS_APP_URL,
+    cqrsAppSecret: parsed.CQRS_APP_CLIENT_SECRET,
+    logLevel: parsed.LOG_LEVEL,
+    secureCookies: issuer.startsWith('https://'),
+    production,
+  });
+}

@@ -1,0 +1,136 @@
+// The broker's OpenID Provider for downstream CQRS apps: authorization code with PKCE S256 for every
+// client, exact redirect URIs, RFC 9207 `iss` in authorization responses (oidc-provider's default),
+// userinfo, refresh tokens rotated on every use (a reused one revokes the grant), revocation,
+// introspection for registered resource servers, RP-initiated and back-channel logout.
+import type { Knex } from 'knex';
+import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import { installHashedClientSecrets } from '../../shared/oidc/clientStore.ts';
+import { loadFirstPartyGrant } from '../../shared/oidc/firstPartyGrant.ts';
+import { createKnexAdapter } from '../../shared/oidc/knexAdapter.ts';
+import { ensureCookieKeys, ensureSigningKeys } from '../../shared/oidc/keyStore.ts';
+import type { AccountStore, CqrsAccount } from '../accounts/accountStore.ts';
+import type { BrokerConfig } from '../config.ts';
+
+type RenderingContext = KoaContextWithOIDC & { render: (view: string, locals?: object) => Promise<void> };
+
+export function accountClaims(account: CqrsAccount) {
+  return {
+    sub: account.id,
+    email: account.email,
+    email_verified: true,
+    name: `${account.givenName} ${account.familyName}`,
+    given_name: account.givenName,
+    family_name: account.familyName,
+    organisations: account.organisations.map((organisation) => ({
+      ods_code: organisation.odsCode,
+      name: organisation.name,
+      type: organisation.type,
+      roles: organisation.roles,
+    })),
+  };
+}
+
+export async function createIssuer(config: BrokerConfig, db: Knex, accounts: AccountStore): Promise<Provider> {
+  const [signingKeys, cookieKeys] = await Promise.all([ensureSigningKeys(db), ensureCookieKeys(db)]);
+
+  const configuration: Configuration = {
+    adapter: createKnexAdapter(db),
+    jwks: { keys: signingKeys.map((key) => key.privateJwk) as NonNullable<Configuration['jwks']>['keys'] },
+    cookies: {
+      keys: cookieKeys,
+      long: { signed: true, secure: config.secureCookies },
+      short: { signed: true, secure: config.secureCookies },
+    },
+    scopes: ['openid', 'email', 'profile', 'cqrs', 'offline_access'],
+    claims: {
+      openid: ['sub'],
+      email: ['email', 'email_verified'],
+      profile: ['name', 'given_name', 'family_name'],
+      cqrs: ['organisations'],
+    },
+    responseTypes: ['code'],
+    pkce: { required: () => true },
+    allowOmittingSingleRegisteredRedirectUri: false,
+    enabledJWA: {
+      idTokenSigningAlgValues: ['RS256'],
+      userinfoSigningAlgValues: ['RS256'],
+      introspectionSigningAlgValues: ['RS256'],
+      authorizationSigningAlgValues: ['RS256'],
+      clientAuthSigningAlgValues: ['RS256'],
+    },
+    clientDefaults: {
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      id_token_signed_response_alg: 'RS256',
+      token_endpoint_auth_method: 'client_secret_basic',
+    },
+    extraClientMetadata: { properties: ['cqrs_resource_server'] },
+    features: {
+      devInteractions: { enabled: false },
+      userinfo: { enabled: true },
+      revocation: { enabled: true },
+      introspection: {
+        enabled: true,
+        // Registered resource servers may introspect any token; other clients only their own.
+        async allowedPolicy(_ctx, client, token) {
+          return client.metadata().cqrs_resource_server === true || token.clientId === client.clientId;
+        },
+      },
+      rpInitiatedLogout: {
+        enabled: true,
+        async logoutSource(ctx, form) {
+          await (ctx as RenderingContext).render('logout', { title: 'Sign out', form });
+        },
+        async postLogoutSuccessSource(ctx) {
+          await (ctx as RenderingContext).render('logged-out', { title: 'Signed out' });
+        },
+      },
+      backchannelLogout: { enabled: true },
+    },
+    async issueRefreshToken(_ctx, client) {
+      return client.grantTypeAllowed('refresh_token');
+    },
+    rotateRefreshToken: true,
+    async findAccount(_ctx, id) {
+      const account = await accounts.findById(id);
+      // A suspended account has no claims: its sessions, userinfo and refresh tokens stop working.
+      if (!account || account.status !== 'active') return undefined;
+      return { accountId: id, claims: async () => accountClaims(account) };
+    },
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    loadExistingGrant: loadFirstPartyGrant,
+    clientBasedCORS(_ctx, origin, client) {
+      return client.redirectUris?.some((uri) => new URL(uri).origin === origin) ?? false;
+    },
+    async renderError(ctx, out) {
+      ctx.type = 'html';
+      await (ctx as RenderingContext).render('error', {
+        title: 'Authentication Error',
+        correlationId: ctx.state.correlationId,
+        oauthError: out.error,
+      });
+    },
+    ttl: {
+      AuthorizationCode: 60,
+      AccessToken: 10 * 60,
+      IdToken: 60 * 60,
+      RefreshToken: 8 * 60 * 60,
+      Session: 8 * 60 * 60,
+      Grant: 14 * 24 * 60 * 60,
+      Interaction: 60 * 60,
+      BackchannelAuthenticationRequest: 10 * 60,
+      ClientCredentials: 10 * 60,
+      DeviceCode: 10 * 60,
+    },
+  };
+
+  const provider = new Provider(config.issuer, configuration);
+  installHashedClientSecrets(provider);
+  return provider;
+}
+
+/** Ends every session, grant and token of an account (used when it is suspended). */
+export async function revokeAccountTokens(db: Knex, accountId: string): Promise<number> {
+  const marker = `%"accountId":${JSON.stringify(accountId)}%`;
+  return db('oidc_payloads').where('payload', 'like', marker).delete();
+}

@@ -1,0 +1,31 @@
+// Starts the CQRS identity broker: the only file of this service that reads the environment and listens.
+import { createDatabase, migrate } from '../shared/database.ts';
+import { closeServer, listen, stopOnSignals } from '../shared/http/serve.ts';
+import { createLogger } from '../shared/logger.ts';
+import { deleteExpiredPayloads } from '../shared/oidc/knexAdapter.ts';
+import { createBroker } from './app.ts';
+import { loadConfig } from './config.ts';
+import { brokerMigrations, brokerMigrationTable } from './migrations/index.ts';
+import { seedBroker } from './seed.ts';
+
+const config = loadConfig(process.env);
+const logger = createLogger('broker', config.logLevel);
+const db = createDatabase(config.database);
+await migrate(db, brokerMigrations, brokerMigrationTable);
+const existing = await db('oauth_clients').count({ count: '*' }).first();
+if (Number(existing?.count ?? 0) === 0 && !config.production) {
+  await seedBroker(db, { cqrsAppUrl: config.cqrsAppUrl, cqrsAppSecret: config.cqrsAppSecret });
+  logger.info('seeded the CQRS accounts and the cqrs-app client');
+}
+const { app } = await createBroker(config, { db, logger });
+const server = await listen(app.callback(), config.port);
+const sweeper = setInterval(() => {
+  deleteExpiredPayloads(db).catch((error: unknown) => logger.warn({ err: error }, 'could not delete expired payloads'));
+}, 60_000);
+sweeper.unref();
+logger.info({ issuer: config.issuer, upstream: config.upstream.issuer }, 'CQRS identity broker listening');
+stopOnSignals(logger, async () => {
+  clearInterval(sweeper);
+  await closeServer(server);
+  await db.destroy();
+});

@@ -1,0 +1,78 @@
+// The broker's migrations, in order.
+import type { Knex } from 'knex';
+import type { Migration } from '../../shared/database.ts';
+import { oidcStorageMigration } from '../../shared/oidc/migration.ts';
+
+const accounts: Migration = {
+  name: '0002_cqrs_accounts',
+  async up(db: Knex) {
+    await db.schema.createTable('accounts', (table) => {
+      // The broker's own stable id: the `sub` it issues. Never the email.
+      table.string('id', 36).primary();
+      // Lower-cased: emails match case-insensitively everywhere.
+      table.string('email', 320).notNullable().unique();
+      table.string('given_name', 200).notNullable();
+      table.string('family_name', 200).notNullable();
+      table.string('status', 16).notNullable();
+      table.string('upstream_tid', 36);
+      table.string('upstream_oid', 36);
+      table.bigInteger('linked_at');
+      table.bigInteger('created_at').notNullable();
+      table.bigInteger('updated_at').notNullable();
+      table.unique(['upstream_tid', 'upstream_oid']);
+    });
+    await db.schema.createTable('account_organisations', (table) => {
+      table.string('account_id', 36).notNullable().references('id').inTable('accounts').onDelete('CASCADE');
+      table.string('ods_code', 16).notNullable();
+      table.string('name', 300).notNullable();
+      table.string('type', 32).notNullable();
+      table.text('roles').notNullable();
+      table.primary(['account_id', 'ods_code']);
+    });
+  },
+  async down(db: Knex) {
+    await db.schema.dropTableIfExists('account_organisations');
+    await db.schema.dropTableIfExists('accounts');
+  },
+};
+
+const signIn: Migration = {
+  name: '0003_sign_in_and_audit',
+  async up(db: Knex) {
+    await db.schema.createTable('upstream_attempts', (table) => {
+      // One row per redirect to NHSmail: the state, nonce and PKCE verifier for its callback.
+      table.string('state', 128).primary();
+      table.string('interaction_uid', 255).notNullable();
+      table.string('nonce', 128).notNullable();
+      table.string('code_verifier', 128).notNullable();
+      table.bigInteger('expires_at').notNullable();
+    });
+    await db.schema.createTable('audit_events', (table) => {
+      table.increments('id').primary();
+      table.bigInteger('at').notNullable();
+      table.string('correlation_id', 64).notNullable();
+      table.string('event', 32).notNullable();
+      table.string('outcome', 64).notNullable();
+      table.string('client_id', 255);
+      table.string('account_id', 36);
+      // HMAC of the lower-cased email: lets the help desk search by email without storing it.
+      table.string('email_hash', 64);
+      table.string('upstream_oid', 64);
+      table.text('detail');
+      table.index(['at']);
+      table.index(['email_hash']);
+      table.index(['outcome']);
+      table.index(['correlation_id']);
+    });
+    await db.schema.createTable('broker_secrets', (table) => {
+      table.string('name', 64).primary();
+      table.string('value', 256).notNullable();
+    });
+  },
+  async down(db: Knex) {
+    for (const table of ['broker_secrets', 'audit_events', 'upstream_attempts']) await db.schema.dropTableIfExists(table);
+  },
+};
+
+export const brokerMigrations: readonly Migration[] = [oidcStorageMigration, accounts, signIn];
+export const brokerMigrationTable = 'broker_migrations';

@@ -1,0 +1,53 @@
+// The upstream identity provider seam. A connector sends the browser to the IdP and turns its callback
+// into a normalised identity; upstream tokens stay inside the connector and never reach downstream apps.
+
+export interface UpstreamIdentity {
+  tenantId: string;
+  objectId: string;
+  email: string | undefined;
+  name: string | undefined;
+}
+
+export interface SignInRequest {
+  /** The broker's callback URL registered at the IdP. */
+  redirectUri: string;
+  /** Ask the IdP to re-authenticate even with a session (downstream prompt=login or max_age). */
+  forceLogin: boolean;
+  loginHint?: string | undefined;
+}
+
+/** What the broker keeps between the redirect and the callback. */
+export interface PendingSignIn {
+  url: URL;
+  state: string;
+  nonce: string;
+  codeVerifier: string;
+}
+
+export interface UpstreamConnector {
+  readonly type: string;
+  startSignIn(request: SignInRequest): Promise<PendingSignIn>;
+  finishSignIn(callbackUrl: URL, pending: Omit<PendingSignIn, 'url'>): Promise<UpstreamIdentity>;
+}
+
+/**
+ * Why an upstream sign-in did not produce an identity:
+ * - `cancelled`: the user cancelled or declined (access_denied, AADSTS65004);
+ * - `denied`: the IdP refused the user for this app (e.g. AADSTS50105, AADSTS53003);
+ * - `unavailable`: the IdP failed or did not answer in time;
+ * - `invalid_response`: the IdP's answer failed validation (signature, iss, aud, nonce, exp, tenant…).
+ */
+export type UpstreamFailureKind = 'cancelled' | 'denied' | 'unavailable' | 'invalid_response';
+
+export class UpstreamError extends Error {
+  override name = 'UpstreamError';
+  readonly kind: UpstreamFailureKind;
+  /** The IdP's error code (e.g. AADSTS50105) or the validation that failed, for the audit trail. */
+  readonly reason: string;
+
+  constructor(kind: UpstreamFailureKind, reason: string, options?: { cause?: unknown }) {
+    super(`${kind}: ${reason}`, options);
+    this.kind = kind;
+    this.reason = reason;
+  }
+}

@@ -1,0 +1,161 @@
+// The OpenID Connect connector for NHSmail (Microsoft Entra ID v2.0), on openid-client: discovery,
+// state, nonce, PKCE S256 and id_token validation; the id_token signature is checked against the
+// IdP's JWKS, fetched again once when a token names a key id the cached set lacks.
+import { createRemoteJWKSet, errors as joseErrors, jwtVerify } from 'jose';
+import * as oidc from 'openid-client';
+import type { BrokerConfig } from '../config.ts';
+import {
+  type PendingSignIn,
+  type SignInRequest,
+  type UpstreamConnector,
+  UpstreamError,
+  type UpstreamIdentity,
+} from './connector.ts';
+
+type UpstreamSettings = BrokerConfig['upstream'];
+
+const aadstsCode = /AADSTS(\d+)/;
+
+function classifyAuthorizationError(error: string, description: string | undefined): UpstreamError {
+  const code = description?.match(aadstsCode)?.[0];
+  const reason = code ?? error;
+  if (error === 'access_denied' && (code === undefined || code === 'AADSTS65004')) return new UpstreamError('cancelled', reason);
+  if (error === 'server_error' || error === 'temporarily_unavailable') return new UpstreamError('unavailable', reason);
+  return new UpstreamError('denied', reason);
+}
+
+function isNetworkFailure(error: unknown): boolean {
+  const name = (error as { name?: string })?.name;
+  const cause = (error as { cause?: { name?: string; code?: string } })?.cause;
+  return (
+    name === 'TimeoutError' ||
+    name === 'AbortError' ||
+    (error instanceof TypeError && /fetch failed/i.test(error.message)) ||
+    cause?.name === 'TimeoutError' ||
+    cause?.name === 'AbortError' ||
+    typeof cause?.code === 'string'
+  );
+}
+
+function classify(error: unknown): UpstreamError {
+  if (error instanceof UpstreamError) return error;
+  if (error instanceof oidc.AuthorizationResponseError) {
+    return classifyAuthorizationError(error.error, error.error_description);
+  }
+  if (error instanceof oidc.ResponseBodyError) {
+    if (error.status >= 500) return new UpstreamError('unavailable', `token endpoint ${error.status}`, { cause: error });
+    const code = error.error_description?.match(aadstsCode)?.[0];
+    return new UpstreamError('denied', code ?? error.error, { cause: error });
+  }
+  if (isNetworkFailure(error)) return new UpstreamError('unavailable', 'no answer in time', { cause: error });
+  const response = (error as { cause?: unknown })?.cause;
+  if (response instanceof Response && response.status >= 500) {
+    return new UpstreamError('unavailable', `upstream ${response.status}`, { cause: error });
+  }
+  const code = (error as { code?: string })?.code ?? 'validation_failed';
+  return new UpstreamError('invalid_response', code, { cause: error });
+}
+
+export class EntraConnector implements UpstreamConnector {
+  readonly type = 'entra';
+  private readonly settings: UpstreamSettings;
+  private configuration: Promise<oidc.Configuration> | undefined;
+  private jwks: ReturnType<typeof createRemoteJWKSet> | undefined;
+
+  constructor(settings: UpstreamSettings) {
+    this.settings = settings;
+  }
+
+  /** Discovery happens on first use and is retried after a failure, so the broker starts without the IdP. */
+  private discover(): Promise<oidc.Configuration> {
+    this.configuration ??= (async () => {
+      const { issuer, clientId, clientSecret, timeoutMs, allowHttp } = this.settings;
+      const configuration = await oidc.discovery(
+        new URL(issuer),
+        clientId,
+        { id_token_signed_response_alg: 'RS256' },
+        oidc.ClientSecretPost(clientSecret),
+        { execute: allowHttp ? [oidc.allowInsecureRequests] : [], timeout: Math.ceil(timeoutMs / 1000) },
+      );
+      configuration.timeout = Math.ceil(timeoutMs / 1000);
+      const jwksUri = configuration.serverMetadata().jwks_uri;
+      if (!jwksUri) throw new Error('upstream discovery has no jwks_uri');
+      this.jwks = createRemoteJWKSet(new URL(jwksUri), {
+        timeoutDuration: timeoutMs,
+        cooldownDuration: this.settings.jwksCooldownSeconds * 1000,
+        cacheMaxAge: 10 * 60 * 1000,
+      });
+      return configuration;
+    })();
+    this.configuration.catch(() => {
+      this.configuration = undefined;
+    });
+    return this.configuration;
+  }
+
+  async startSignIn(request: SignInRequest): Promise<PendingSignIn> {
+    let configuration: oidc.Configuration;
+    try {
+      configuration = await this.discover();
+    } catch (error) {
+      throw new UpstreamError('unavailable', 'discovery failed', { cause: error });
+    }
+    const codeVerifier = oidc.randomPKCECodeVerifier();
+    const state = oidc.randomState();
+    const nonce = oidc.randomNonce();
+    const parameters: Record<string, string> = {
+      redirect_uri: request.redirectUri,
+      scope: 'openid profile email',
+      response_type: 'code',
+      response_mode: 'query',
+      code_challenge: await oidc.calculatePKCECodeChallenge(codeVerifier),
+      code_challenge_method: 'S256',
+      state,
+      nonce,
+    };
+    if (request.forceLogin) parameters.prompt = 'login';
+    if (request.loginHint) parameters.login_hint = request.loginHint;
+    return { url: oidc.buildAuthorizationUrl(configuration, parameters), state, nonce, codeVerifier };
+  }
+
+  async finishSignIn(callbackUrl: URL, pending: Omit<PendingSignIn, 'url'>): Promise<UpstreamIdentity> {
+    const error = callbackUrl.searchParams.get('error');
+    if (error) throw classifyAuthorizationError(error, callbackUrl.searchParams.get('error_description') ?? undefined);
+    try {
+      const configuration = await this.discover();
+      const tokens = await oidc.authorizationCodeGrant(configuration, callbackUrl, {
+        pkceCodeVerifier: pending.codeVerifier,
+        expectedState: pending.state,
+        expectedNonce: pending.nonce,
+        idTokenExpected: true,
+      });
+      const idToken = tokens.id_token;
+      if (!idToken || !this.jwks) throw new UpstreamError('invalid_response', 'id_token_missing');
+      // openid-client trusts the token endpoint's TLS for the id_token; we also verify its signature.
+      await jwtVerify(idToken, this.jwks, {
+        issuer: configuration.serverMetadata().issuer,
+        audience: this.settings.clientId,
+        algorithms: ['RS256'],
+      }).catch((cause: unknown) => {
+        const reason = cause instanceof joseErrors.JOSEError ? cause.code : 'id_token_invalid';
+        throw new UpstreamError('invalid_response', reason, { cause });
+      });
+      const claims = tokens.claims();
+      if (!claims) throw new UpstreamError('invalid_response', 'id_token_missing');
+      const tenantId = typeof claims.tid === 'string' ? claims.tid : '';
+      const objectId = typeof claims.oid === 'string' ? claims.oid : '';
+      if (tenantId !== this.settings.tenantId) throw new UpstreamError('invalid_response', 'tenant_not_allowed');
+      if (!objectId) throw new UpstreamError('invalid_response', 'oid_missing');
+      const email =
+        typeof claims.email === 'string' ? claims.email : typeof claims.preferred_username === 'string' ? claims.preferred_username : undefined;
+      return {
+        tenantId,
+        objectId,
+        email: email?.toLowerCase(),
+        name: typeof claims.name === 'string' ? claims.name : undefined,
+      };
+    } catch (caught) {
+      throw classify(caught);
+    }
+  }
+}

@@ -1,0 +1,21 @@
+// Starts the CQRS app stand-in: the only file of this service that reads the environment and listens.
+import { createDatabase, migrate } from '../shared/database.ts';
+import { closeServer, listen, stopOnSignals } from '../shared/http/serve.ts';
+import { createLogger } from '../shared/logger.ts';
+import { createCqrsApp } from './app.ts';
+import { loadConfig } from './config.ts';
+import { cqrsAppMigrations, cqrsAppMigrationTable } from './migrations/index.ts';
+import { seedCqrsApp } from './seed.ts';
+
+const config = loadConfig(process.env);
+const logger = createLogger('cqrs-app', config.logLevel);
+const db = createDatabase(config.database);
+await migrate(db, cqrsAppMigrations, cqrsAppMigrationTable);
+await seedCqrsApp(db);
+const app = await createCqrsApp(config, { db, logger });
+const server = await listen(app.callback(), config.port);
+logger.info({ url: config.baseUrl, broker: config.brokerIssuer }, 'CQRS app listening');
+stopOnSignals(logger, async () => {
+  await closeServer(server);
+  await db.destroy();
+});

@@ -1,0 +1,35 @@
+// The CQRS app's migrations: its sessions, its cookie keys and the message centre's messages.
+import type { Knex } from 'knex';
+import type { Migration } from '../../shared/database.ts';
+
+const initial: Migration = {
+  name: '0001_sessions_and_messages',
+  async up(db: Knex) {
+    await db.schema.createTable('app_sessions', (table) => {
+      table.string('id', 128).primary();
+      table.text('data').notNullable();
+      // The broker's session id, so back-channel logout can end the matching sessions.
+      table.string('broker_sid', 255);
+      table.bigInteger('expires_at').notNullable();
+      table.index(['broker_sid']);
+    });
+    await db.schema.createTable('cookie_keys', (table) => {
+      table.integer('generation').primary();
+      table.string('secret', 128).notNullable();
+      table.bigInteger('created_at').notNullable();
+    });
+    await db.schema.createTable('messages', (table) => {
+      table.string('id', 64).primary();
+      table.string('ods_code', 16);
+      table.string('subject', 300).notNullable();
+      table.text('body').notNullable();
+      table.bigInteger('received_at').notNullable();
+    });
+  },
+  async down(db: Knex) {
+    for (const table of ['messages', 'cookie_keys', 'app_sessions']) await db.schema.dropTableIfExists(table);
+  },
+};
+
+export const cqrsAppMigrations: readonly Migration[] = [initial];
+export const cqrsAppMigrationTable = 'cqrs_app_migrations';

@@ -1,0 +1,103 @@
+// `npm start`: runs the mock NHSmail IdP, the broker and the CQRS app on the embedded default
+// (SQLite in ./data, seeded on first start), prints their URLs and the personas, and stops all three
+// cleanly on Ctrl-C.
+import { type ChildProcess, spawn } from 'node:child_process';
+import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { cqrsAppClient } from '../seeds/clients.ts';
+import { personas, seededPassword } from '../seeds/personas.ts';
+
+const root = path.join(import.meta.dirname, '..');
+const services = [
+  { name: 'mock-idp', entry: 'mock-idp/main.ts', url: 'http://localhost:3001/' },
+  { name: 'broker', entry: 'broker/main.ts', url: 'http://localhost:3000/healthz' },
+  { name: 'cqrs-app', entry: 'cqrs-app/main.ts', url: 'http://localhost:3002/' },
+];
+const width = Math.max(...services.map((service) => service.name.length));
+const children: ChildProcess[] = [];
+let stopping = false;
+
+function prefixLines(name: string, stream: NodeJS.ReadableStream, target: NodeJS.WriteStream) {
+  let buffered = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    buffered += chunk;
+    const lines = buffered.split('\n');
+    buffered = lines.pop() ?? '';
+    for (const line of lines) target.write(`${name.padEnd(width)} | ${line}\n`);
+  });
+}
+
+async function waitUntilUp(url: string, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`exited with code ${child.exitCode}`);
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      if (response.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await delay(250);
+  }
+  throw new Error(`no answer from ${url} within 60 s`);
+}
+
+function stopAll(code: number) {
+  if (stopping) return;
+  stopping = true;
+  process.stdout.write('\nStopping the services…\n');
+  for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
+  const waitAll = Promise.all(children.map((child) => (child.exitCode === null ? new Promise((resolve) => child.once('exit', resolve)) : null)));
+  waitAll.then(() => process.exit(code));
+  setTimeout(() => process.exit(code || 1), 12_000).unref();
+}
+
+process.on('SIGINT', () => stopAll(0));
+process.on('SIGTERM', () => stopAll(0));
+
+for (const service of services) {
+  const child = spawn(process.execPath, [path.join(root, service.entry)], {
+    cwd: root,
+    env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  if (child.stdout) prefixLines(service.name, child.stdout, process.stdout);
+  if (child.stderr) prefixLines(service.name, child.stderr, process.stderr);
+  child.on('exit', (code, signal) => {
+    if (!stopping) {
+      process.stderr.write(`${service.name} stopped unexpectedly (${signal ?? `exit ${code}`}); stopping the others.\n`);
+      stopAll(1);
+    }
+  });
+  try {
+    await waitUntilUp(service.url, child);
+  } catch (error) {
+    process.stderr.write(`${service.name} did not start: ${(error as Error).message}\n`);
+    stopAll(1);
+    break;
+  }
+}
+
+if (!stopping) {
+  const rows = personas.map((persona) => `  ${persona.email.padEnd(26)} ${persona.outcome}`);
+  process.stdout.write(
+    [
+      '',
+      'CQRS identity broker — all services are running',
+      '',
+      '  CQRS app (start here)   http://localhost:3002',
+      '  Broker (OIDC issuer)    http://localhost:3000   discovery: http://localhost:3000/.well-known/openid-configuration',
+      '  Mock NHSmail IdP        http://localhost:3001   (tester landing page and /_mock control API)',
+      '',
+      `Personas (every password: ${seededPassword})`,
+      ...rows,
+      '  any other address          "Incorrect user ID or password…"',
+      '',
+      `Downstream client: ${cqrsAppClient.clientId} / ${cqrsAppClient.developmentSecret} (development only)`,
+      'Press Ctrl-C to stop.',
+      '',
+    ].join('\n'),
+  );
+}
