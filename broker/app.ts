@@ -54,7 +54,10 @@ export async function createBroker(
 
   const home = new Router();
   home.get('/', async (ctx) => {
-    await ctx.render('home', { title: 'CQRS identity broker', discovery: `${config.issuer}/.well-known/openid-configuration` });
+    await ctx.render('home', {
+      title: 'CQRS identity broker',
+      discovery: `${config.issuer}/.well-known/openid-configuration`,
+    });
   });
   home.get('/healthz', async (ctx) => {
     await db.raw('select 1');
@@ -69,5 +72,6 @@ export async function createBroker(
 /** Parses form bodies only below these prefixes: oidc-provider reads its own endpoints' bodies. */
 function bodyParserFor(prefixes: string[]) {
   const parse = bodyParser({ enableTypes: ['form'], formLimit: '64kb' });
-  return (ctx: Context, next: Next) => (prefixes.some((prefix) => ctx.path.startsWith(prefix)) ? parse(ctx, next) : next());
+  return (ctx: Context, next: Next) =>
+    prefixes.some((prefix) => ctx.path.startsWith(prefix)) ? parse(ctx, next) : next();
 }

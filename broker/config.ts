@@ -51,12 +51,21 @@ export interface BrokerConfig {
 const schema = z.object({
   BROKER_PORT: portSchema.default(3000),
   BROKER_ISSUER: urlSchema.optional(),
-  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
-  DATABASE_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'must be a lower-case identifier').optional(),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .optional(),
+  DATABASE_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]*$/, 'must be a lower-case identifier')
+    .optional(),
   UPSTREAM_TYPE: z.enum(['entra']).default('entra'),
   UPSTREAM_ISSUER: urlSchema.default(`http://localhost:3001/${mockTenantId}/v2.0`),
   UPSTREAM_CLIENT_ID: z.string().min(1).default(brokerUpstreamClient.clientId),
-  UPSTREAM_CLIENT_SECRET: z.string().min(16, 'must be at least 16 characters').default(brokerUpstreamClient.developmentSecret),
+  UPSTREAM_CLIENT_SECRET: z
+    .string()
+    .min(16, 'must be at least 16 characters')
+    .default(brokerUpstreamClient.developmentSecret),
   UPSTREAM_TENANT_ID: z.uuid({ message: 'must be a GUID' }).default(mockTenantId),
   UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(100).max(120000).default(5000),
   UPSTREAM_JWKS_COOLDOWN_SECONDS: z.coerce.number().min(0).max(3600).default(30),
@@ -78,10 +87,15 @@ export function loadConfig(env: Environment): Readonly<BrokerConfig> {
       value: parsed.UPSTREAM_CLIENT_SECRET,
       developmentDefault: brokerUpstreamClient.developmentSecret,
     },
-    { variable: 'CQRS_APP_CLIENT_SECRET', value: parsed.CQRS_APP_CLIENT_SECRET, developmentDefault: cqrsAppClient.developmentSecret },
+    {
+      variable: 'CQRS_APP_CLIENT_SECRET',
+      value: parsed.CQRS_APP_CLIENT_SECRET,
+      developmentDefault: cqrsAppClient.developmentSecret,
+    },
   ]);
   const issuer = parsed.BROKER_ISSUER ?? `http://localhost:${parsed.BROKER_PORT}`;
-  if (production && !issuer.startsWith('https://')) throw new ConfigError('BROKER_ISSUER: must be https:// when NODE_ENV=production');
+  if (production && !issuer.startsWith('https://'))
+    throw new ConfigError('BROKER_ISSUER: must be https:// when NODE_ENV=production');
   if (production && !parsed.UPSTREAM_ISSUER.startsWith('https://')) {
     throw new ConfigError('UPSTREAM_ISSUER: must be https:// when NODE_ENV=production');
   }

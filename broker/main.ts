@@ -20,7 +20,9 @@ if (Number(existing?.count ?? 0) === 0 && !config.production) {
 const { app } = await createBroker(config, { db, logger });
 const server = await listen(app.callback(), config.port);
 const sweeper = setInterval(() => {
-  deleteExpiredPayloads(db).catch((error: unknown) => logger.warn({ err: error }, 'could not delete expired payloads'));
+  deleteExpiredPayloads(db).catch((error: unknown) =>
+    logger.warn({ err: error }, 'could not delete expired payloads'),
+  );
 }, 60_000);
 sweeper.unref();
 logger.info({ issuer: config.issuer, upstream: config.upstream.issuer }, 'CQRS identity broker listening');

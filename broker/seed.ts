@@ -5,7 +5,10 @@ import { personas } from '../seeds/personas.ts';
 import { putClient } from '../shared/oidc/clientStore.ts';
 import { AccountStore } from './accounts/accountStore.ts';
 
-export async function seedBroker(db: Knex, options: { cqrsAppUrl: string; cqrsAppSecret: string }): Promise<void> {
+export async function seedBroker(
+  db: Knex,
+  options: { cqrsAppUrl: string; cqrsAppSecret: string },
+): Promise<void> {
   const accounts = new AccountStore(db);
   for (const persona of personas) {
     if (persona.cqrs === 'none') continue;

@@ -27,7 +27,11 @@ export async function createCqrsApp(config: CqrsAppConfig, deps: { db: Knex; log
   app.use(
     errorHandler(logger, async (ctx, view) => {
       ctx.type = 'html';
-      await ctx.render('error', { title: 'Something went wrong', correlationId: view.correlationId, message: view.message });
+      await ctx.render('error', {
+        title: 'Something went wrong',
+        correlationId: view.correlationId,
+        message: view.message,
+      });
     }),
   );
   app.use(staticAssets());
@@ -50,14 +54,24 @@ export async function createCqrsApp(config: CqrsAppConfig, deps: { db: Knex; log
   const isBackchannel = (ctx: Context) => ctx.path === '/auth/backchannel-logout';
   app.use(bodyParser({ enableTypes: ['form'], formLimit: '64kb' }));
   // Back-channel logout is a server-to-server call authenticated by its signed token, not a form.
-  app.use(when((ctx) => !isBackchannel(ctx), csrfProtection({ secureCookies: config.secureCookies })));
+  app.use(
+    when(
+      (ctx) => !isBackchannel(ctx),
+      csrfProtection({ secureCookies: config.secureCookies, cookieName: 'cqrs_app_csrf' }),
+    ),
+  );
   app.use(async (ctx: Context, next: Next) => {
     ctx.state.serviceName = 'Calculating Quality Reporting Service';
     ctx.state.serviceHref = '/';
     const user = (ctx.session as { user?: unknown } | null)?.user;
     ctx.state.navigation = [
       { href: '/', text: 'Home' },
-      ...(user ? [{ href: '/messages', text: 'Message centre' }, { href: '/auth/logout', text: 'Sign out', method: 'post', csrfToken: ctx.state.csrfToken }] : []),
+      ...(user
+        ? [
+            { href: '/messages', text: 'Message centre' },
+            { href: '/auth/logout', text: 'Sign out', method: 'post', csrfToken: ctx.state.csrfToken },
+          ]
+        : []),
     ];
     await next();
   });

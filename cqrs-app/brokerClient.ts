@@ -70,7 +70,11 @@ export class BrokerClient {
 
   async startLogin(options: { prompt?: string } = {}): Promise<{ url: URL; pending: PendingLogin }> {
     const configuration = await this.discover();
-    const pending = { state: oidc.randomState(), nonce: oidc.randomNonce(), codeVerifier: oidc.randomPKCECodeVerifier() };
+    const pending = {
+      state: oidc.randomState(),
+      nonce: oidc.randomNonce(),
+      codeVerifier: oidc.randomPKCECodeVerifier(),
+    };
     const parameters: Record<string, string> = {
       redirect_uri: this.redirectUri,
       scope: requestedScope,
@@ -83,7 +87,10 @@ export class BrokerClient {
     return { url: oidc.buildAuthorizationUrl(configuration, parameters), pending };
   }
 
-  async finishLogin(currentUrl: URL, pending: PendingLogin): Promise<{ user: SignedInUser; tokens: TokenSet }> {
+  async finishLogin(
+    currentUrl: URL,
+    pending: PendingLogin,
+  ): Promise<{ user: SignedInUser; tokens: TokenSet }> {
     const configuration = await this.discover();
     const response = await oidc.authorizationCodeGrant(configuration, currentUrl, {
       pkceCodeVerifier: pending.codeVerifier,
@@ -100,7 +107,9 @@ export class BrokerClient {
         sid: typeof claims.sid === 'string' ? claims.sid : undefined,
         name: String(userinfo.name ?? ''),
         email: String(userinfo.email ?? ''),
-        organisations: Array.isArray(userinfo.organisations) ? (userinfo.organisations as unknown as Organisation[]) : [],
+        organisations: Array.isArray(userinfo.organisations)
+          ? (userinfo.organisations as unknown as Organisation[])
+          : [],
       },
       tokens: this.tokenSet(response, undefined),
     };

@@ -31,14 +31,21 @@ const schema = z.object({
   BROKER_ISSUER: urlSchema.default('http://localhost:3000'),
   CQRS_APP_CLIENT_ID: z.string().min(1).default(cqrsAppClient.clientId),
   CQRS_APP_CLIENT_SECRET: z.string().min(16).default(cqrsAppClient.developmentSecret),
-  CQRS_APP_DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  CQRS_APP_DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .optional(),
   LOG_LEVEL: logLevelSchema.default('info'),
 });
 
 export function loadConfig(env: Environment): Readonly<CqrsAppConfig> {
   const parsed = parseEnvironment(schema, env);
   refuseDevelopmentDefaults(env, [
-    { variable: 'CQRS_APP_CLIENT_SECRET', value: parsed.CQRS_APP_CLIENT_SECRET, developmentDefault: cqrsAppClient.developmentSecret },
+    {
+      variable: 'CQRS_APP_CLIENT_SECRET',
+      value: parsed.CQRS_APP_CLIENT_SECRET,
+      developmentDefault: cqrsAppClient.developmentSecret,
+    },
   ]);
   const baseUrl = parsed.CQRS_APP_URL ?? `http://localhost:${parsed.CQRS_APP_PORT}`;
   return freeze({
@@ -47,7 +54,10 @@ export function loadConfig(env: Environment): Readonly<CqrsAppConfig> {
     brokerIssuer: parsed.BROKER_ISSUER,
     clientId: parsed.CQRS_APP_CLIENT_ID,
     clientSecret: parsed.CQRS_APP_CLIENT_SECRET,
-    database: { url: parsed.CQRS_APP_DATABASE_URL, sqliteFile: path.join(dataDirectory(env), 'cqrs-app.sqlite') },
+    database: {
+      url: parsed.CQRS_APP_DATABASE_URL,
+      sqliteFile: path.join(dataDirectory(env), 'cqrs-app.sqlite'),
+    },
     logLevel: parsed.LOG_LEVEL,
     secureCookies: baseUrl.startsWith('https://'),
     allowHttp: env.NODE_ENV !== 'production' && parsed.BROKER_ISSUER.startsWith('http://'),

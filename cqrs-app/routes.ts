@@ -35,7 +35,12 @@ interface MessageRow {
   received_at: number;
 }
 
-export function appRoutes(options: { config: CqrsAppConfig; db: Knex; client: BrokerClient; logger: Logger }): Router {
+export function appRoutes(options: {
+  config: CqrsAppConfig;
+  db: Knex;
+  client: BrokerClient;
+  logger: Logger;
+}): Router {
   const { db, client, logger } = options;
   const router = new Router();
 
@@ -43,7 +48,12 @@ export function appRoutes(options: { config: CqrsAppConfig; db: Knex; client: Br
     const current = session(ctx);
     const signedOut = typeof ctx.query.state === 'string' && ctx.query.state === current.logoutState;
     if (signedOut) delete current.logoutState;
-    await ctx.render('landing', { title: 'Welcome', user: current.user, signedOut, ended: ctx.query.ended === '1' });
+    await ctx.render('landing', {
+      title: 'Welcome',
+      user: current.user,
+      signedOut,
+      ended: ctx.query.ended === '1',
+    });
   });
 
   router.get('/auth/login', async (ctx) => {
@@ -62,14 +72,20 @@ export function appRoutes(options: { config: CqrsAppConfig; db: Knex; client: Br
     }
     delete current.pending;
     try {
-      const { user, tokens } = await client.finishLogin(new URL(ctx.originalUrl, options.config.baseUrl), pending);
+      const { user, tokens } = await client.finishLogin(
+        new URL(ctx.originalUrl, options.config.baseUrl),
+        pending,
+      );
       // A fresh session id on sign-in: nothing from before the sign-in carries over.
       await ctx.session?.regenerate();
       Object.assign(session(ctx), { user, tokens });
       ctx.redirect('/messages');
     } catch (error) {
       const oauthError = error instanceof oidc.AuthorizationResponseError ? error.error : undefined;
-      logger.warn({ correlationId: ctx.state.correlationId, oauthError, err: error }, 'sign-in at the broker failed');
+      logger.warn(
+        { correlationId: ctx.state.correlationId, oauthError, err: error },
+        'sign-in at the broker failed',
+      );
       ctx.status = 400;
       await ctx.render('error', { title: 'Sign-in failed', correlationId: ctx.state.correlationId });
     }
@@ -86,7 +102,10 @@ export function appRoutes(options: { config: CqrsAppConfig; db: Knex; client: Br
         current.tokens = await client.refresh(current.tokens);
       } catch (error) {
         // The broker refused the refresh (signed out, suspended or revoked): this session is over.
-        logger.info({ correlationId: ctx.state.correlationId, err: error }, 'refresh refused; ending the session');
+        logger.info(
+          { correlationId: ctx.state.correlationId, err: error },
+          'refresh refused; ending the session',
+        );
         ctx.session = null;
         ctx.redirect('/?ended=1');
         return;
@@ -130,7 +149,10 @@ export function appRoutes(options: { config: CqrsAppConfig; db: Knex; client: Br
       ctx.status = 200;
       ctx.body = '';
     } catch (error) {
-      logger.warn({ correlationId: ctx.state.correlationId, err: error }, 'invalid back-channel logout token');
+      logger.warn(
+        { correlationId: ctx.state.correlationId, err: error },
+        'invalid back-channel logout token',
+      );
       ctx.status = 400;
       ctx.body = { error: 'invalid_request' };
     }

@@ -16,7 +16,12 @@ export function knexSessionStore(db: Knex) {
       const lifetime = typeof maxAge === 'number' ? maxAge : 8 * 60 * 60 * 1000;
       const user = session.user as { sid?: string } | undefined;
       await db('app_sessions')
-        .insert({ id: key, data: JSON.stringify(session), broker_sid: user?.sid ?? null, expires_at: Date.now() + lifetime })
+        .insert({
+          id: key,
+          data: JSON.stringify(session),
+          broker_sid: user?.sid ?? null,
+          expires_at: Date.now() + lifetime,
+        })
         .onConflict('id')
         .merge();
     },

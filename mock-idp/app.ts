@@ -25,7 +25,10 @@ export interface MockIdp {
   config: MockIdpConfig;
 }
 
-export async function createMockIdp(config: MockIdpConfig, deps: { db: Knex; logger: Logger }): Promise<MockIdp> {
+export async function createMockIdp(
+  config: MockIdpConfig,
+  deps: { db: Knex; logger: Logger },
+): Promise<MockIdp> {
   const { db, logger } = deps;
   const provider = await createMockProvider(config, db);
   const routes = entraRoutes(config.tenantId);
@@ -37,7 +40,11 @@ export async function createMockIdp(config: MockIdpConfig, deps: { db: Knex; log
       logger,
       async (ctx, view) => {
         ctx.type = 'html';
-        await ctx.render('error', { title: 'Sign-in error', correlationId: view.correlationId, errorCode: undefined });
+        await ctx.render('error', {
+          title: 'Sign-in error',
+          correlationId: view.correlationId,
+          errorCode: undefined,
+        });
       },
       { jsonPathPrefix: '/_mock/' },
     ),
@@ -63,7 +70,7 @@ export async function createMockIdp(config: MockIdpConfig, deps: { db: Knex; log
   provider.use(tokenFaults({ db, provider, tokenPath: routes.token, slowResponseMs: config.slowResponseMs }));
 
   const parseBody = bodyParser({ enableTypes: ['form', 'json'], formLimit: '64kb', jsonLimit: '256kb' });
-  const csrf = csrfProtection({ secureCookies: config.secureCookies });
+  const csrf = csrfProtection({ secureCookies: config.secureCookies, cookieName: 'nhsmail_csrf' });
   const login = loginRoutes({ config, db, provider, logger });
   const control = controlRoutes({ config, db });
   const home = homeRoutes({ config, db });

@@ -30,7 +30,12 @@ export interface MockIdpConfig {
   lockout: { threshold: number; durationSeconds: number };
   /** Delay applied by the `slow` scenario before the token endpoint answers. */
   slowResponseMs: number;
-  brokerClient: { clientId: string; secret: string; redirectUris: string[]; postLogoutRedirectUris: string[] };
+  brokerClient: {
+    clientId: string;
+    secret: string;
+    redirectUris: string[];
+    postLogoutRedirectUris: string[];
+  };
   logLevel: string;
   secureCookies: boolean;
 }
@@ -39,7 +44,10 @@ const schema = z.object({
   MOCK_IDP_PORT: portSchema.default(3001),
   MOCK_IDP_URL: urlSchema.optional(),
   MOCK_TENANT_ID: z.uuid({ message: 'must be a GUID' }).default(mockTenantId),
-  MOCK_IDP_DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+  MOCK_IDP_DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+    .optional(),
   MOCK_CONTROL_TOKEN: z.string().min(16, 'must be at least 16 characters').default(developmentControlToken),
   MOCK_SKIN: z.enum(['guide', 'entra']).default('guide'),
   MOCK_TRAINER_MODE: booleanSchema.default(true),
@@ -54,7 +62,10 @@ const schema = z.object({
 });
 
 function uriList(value: string, variable: string): string[] {
-  const uris = value.split(',').map((uri) => uri.trim()).filter(Boolean);
+  const uris = value
+    .split(',')
+    .map((uri) => uri.trim())
+    .filter(Boolean);
   for (const uri of uris) {
     if (!URL.canParse(uri)) throw new Error(`${variable}: not a URL: ${uri}`);
   }
@@ -64,7 +75,11 @@ function uriList(value: string, variable: string): string[] {
 export function loadConfig(env: Environment): Readonly<MockIdpConfig> {
   const parsed = parseEnvironment(schema, env);
   refuseDevelopmentDefaults(env, [
-    { variable: 'MOCK_CONTROL_TOKEN', value: parsed.MOCK_CONTROL_TOKEN, developmentDefault: developmentControlToken },
+    {
+      variable: 'MOCK_CONTROL_TOKEN',
+      value: parsed.MOCK_CONTROL_TOKEN,
+      developmentDefault: developmentControlToken,
+    },
     {
       variable: 'MOCK_BROKER_CLIENT_SECRET',
       value: parsed.MOCK_BROKER_CLIENT_SECRET,
@@ -84,13 +99,19 @@ export function loadConfig(env: Environment): Readonly<MockIdpConfig> {
     controlToken: parsed.MOCK_CONTROL_TOKEN,
     skin: parsed.MOCK_SKIN,
     trainerMode: parsed.MOCK_TRAINER_MODE,
-    lockout: { threshold: parsed.MOCK_LOCKOUT_THRESHOLD, durationSeconds: Math.round(parsed.MOCK_LOCKOUT_MINUTES * 60) },
+    lockout: {
+      threshold: parsed.MOCK_LOCKOUT_THRESHOLD,
+      durationSeconds: Math.round(parsed.MOCK_LOCKOUT_MINUTES * 60),
+    },
     slowResponseMs: parsed.MOCK_SLOW_RESPONSE_MS,
     brokerClient: {
       clientId: parsed.MOCK_BROKER_CLIENT_ID,
       secret: parsed.MOCK_BROKER_CLIENT_SECRET,
       redirectUris: uriList(parsed.MOCK_BROKER_REDIRECT_URIS, 'MOCK_BROKER_REDIRECT_URIS'),
-      postLogoutRedirectUris: uriList(parsed.MOCK_BROKER_POST_LOGOUT_REDIRECT_URIS, 'MOCK_BROKER_POST_LOGOUT_REDIRECT_URIS'),
+      postLogoutRedirectUris: uriList(
+        parsed.MOCK_BROKER_POST_LOGOUT_REDIRECT_URIS,
+        'MOCK_BROKER_POST_LOGOUT_REDIRECT_URIS',
+      ),
     },
     logLevel: parsed.LOG_LEVEL,
     secureCookies: baseUrl.startsWith('https://'),

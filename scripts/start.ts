@@ -48,7 +48,11 @@ function stopAll(code: number) {
   stopping = true;
   process.stdout.write('\nStopping the services…\n');
   for (const child of children) if (child.exitCode === null) child.kill('SIGTERM');
-  const waitAll = Promise.all(children.map((child) => (child.exitCode === null ? new Promise((resolve) => child.once('exit', resolve)) : null)));
+  const waitAll = Promise.all(
+    children.map((child) =>
+      child.exitCode === null ? new Promise((resolve) => child.once('exit', resolve)) : null,
+    ),
+  );
   waitAll.then(() => process.exit(code));
   setTimeout(() => process.exit(code || 1), 12_000).unref();
 }
@@ -67,7 +71,9 @@ for (const service of services) {
   if (child.stderr) prefixLines(service.name, child.stderr, process.stderr);
   child.on('exit', (code, signal) => {
     if (!stopping) {
-      process.stderr.write(`${service.name} stopped unexpectedly (${signal ?? `exit ${code}`}); stopping the others.\n`);
+      process.stderr.write(
+        `${service.name} stopped unexpectedly (${signal ?? `exit ${code}`}); stopping the others.\n`,
+      );
       stopAll(1);
     }
   });

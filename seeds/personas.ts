@@ -63,7 +63,12 @@ export const personas: readonly Persona[] = [
     cqrsAccountId: 'c1a5e0d2-4b8f-4e3a-9c71-0f2e6d8b1a02',
     cqrs: 'active',
     organisations: [
-      { odsCode: 'QE1', name: 'NHS Lancashire and South Cumbria ICB', type: 'icb', roles: ['commissioner', 'user_administrator'] },
+      {
+        odsCode: 'QE1',
+        name: 'NHS Lancashire and South Cumbria ICB',
+        type: 'icb',
+        roles: ['commissioner', 'user_administrator'],
+      },
       { odsCode: 'P81002', name: 'Ash Tree Medical Practice', type: 'gp_practice', roles: ['commissioner'] },
       { odsCode: 'P81003', name: 'Beech House Surgery', type: 'gp_practice', roles: ['commissioner'] },
     ],

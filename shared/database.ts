@@ -48,8 +48,9 @@ export function createDatabase(options: DatabaseOptions): Knex {
       max: 1,
       // Every connection gets WAL (readers never block the writer) and enforced foreign keys.
       afterCreate(connection: SqliteConnection, done: (error: Error | null, connection: unknown) => void) {
-        connection.exec('PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;', (error) =>
-          done(error, connection),
+        connection.exec(
+          'PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;',
+          (error) => done(error, connection),
         );
       },
     },
@@ -61,7 +62,11 @@ interface SqliteConnection {
 }
 
 /** Applies every migration not yet applied, in order. */
-export async function migrate(db: Knex, migrations: readonly Migration[], tableName: string): Promise<string[]> {
+export async function migrate(
+  db: Knex,
+  migrations: readonly Migration[],
+  tableName: string,
+): Promise<string[]> {
   const source: Knex.MigrationSource<Migration> = {
     getMigrations: async () => [...migrations],
     getMigrationName: (migration) => migration.name,

@@ -160,7 +160,11 @@ export class AccountStore {
     return { account, created: false };
   }
 
-  async replaceOrganisations(accountId: string, organisations: Organisation[], trx: Knex = this.db): Promise<void> {
+  async replaceOrganisations(
+    accountId: string,
+    organisations: Organisation[],
+    trx: Knex = this.db,
+  ): Promise<void> {
     await trx('account_organisations').where({ account_id: accountId }).delete();
     if (organisations.length === 0) return;
     await trx('account_organisations').insert(
@@ -184,10 +188,12 @@ export class AccountStore {
    */
   async link(id: string, tenantId: string, objectId: string): Promise<boolean> {
     const timestamp = Date.now();
-    const updated = await this.db('accounts')
-      .where({ id })
-      .whereNull('upstream_oid')
-      .update({ upstream_tid: tenantId, upstream_oid: objectId, linked_at: timestamp, updated_at: timestamp });
+    const updated = await this.db('accounts').where({ id }).whereNull('upstream_oid').update({
+      upstream_tid: tenantId,
+      upstream_oid: objectId,
+      linked_at: timestamp,
+      updated_at: timestamp,
+    });
     return updated > 0;
   }
 

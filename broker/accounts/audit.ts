@@ -64,7 +64,9 @@ export class AuditLog {
   }
 
   async hashEmail(email: string): Promise<string> {
-    return createHmac('sha256', await this.auditKey()).update(normaliseEmail(email)).digest('hex');
+    return createHmac('sha256', await this.auditKey())
+      .update(normaliseEmail(email))
+      .digest('hex');
   }
 
   async record(event: AuditEvent): Promise<void> {
@@ -81,7 +83,12 @@ export class AuditLog {
     });
   }
 
-  async recent(filter: { limit: number; email?: string; outcome?: string; correlationId?: string }): Promise<StoredAuditEvent[]> {
+  async recent(filter: {
+    limit: number;
+    email?: string;
+    outcome?: string;
+    correlationId?: string;
+  }): Promise<StoredAuditEvent[]> {
     const query = this.db<AuditRow>('audit_events').orderBy('id', 'desc').limit(filter.limit);
     if (filter.email) query.where({ email_hash: await this.hashEmail(filter.email) });
     if (filter.outcome) query.where({ outcome: filter.outcome });

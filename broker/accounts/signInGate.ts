@@ -25,9 +25,14 @@ export async function signInGate(accounts: AccountStore, identity: UpstreamIdent
   if (!linkedNow) {
     // Another sign-in linked it between our read and our write: decide again by the stored link.
     const current = await accounts.findById(account.id);
-    const sameIdentity = current?.upstreamTid === identity.tenantId && current?.upstreamOid === identity.objectId;
+    const sameIdentity =
+      current?.upstreamTid === identity.tenantId && current?.upstreamOid === identity.objectId;
     if (!current || !sameIdentity) return { allowed: false, reason: 'link_mismatch', account };
     return { allowed: true, account: current, linkedNow: false };
   }
-  return { allowed: true, account: { ...account, upstreamTid: identity.tenantId, upstreamOid: identity.objectId }, linkedNow: true };
+  return {
+    allowed: true,
+    account: { ...account, upstreamTid: identity.tenantId, upstreamOid: identity.objectId },
+    linkedNow: true,
+  };
 }

@@ -55,13 +55,15 @@ export function interactionRoutes(options: {
 
   router.get('/interaction/:uid', async (ctx) => {
     const interaction = await provider.interactionDetails(ctx.req, ctx.res);
-    if (interaction.uid !== ctx.params.uid) ctx.throw(400, 'This sign-in does not belong to your browser session.');
+    if (interaction.uid !== ctx.params.uid)
+      ctx.throw(400, 'This sign-in does not belong to your browser session.');
     const prompt = String(interaction.params.prompt ?? '');
     try {
       const pending = await connector.startSignIn({
         redirectUri: callbackUrl,
         forceLogin: prompt.split(' ').includes('login') || interaction.params.max_age !== undefined,
-        loginHint: typeof interaction.params.login_hint === 'string' ? interaction.params.login_hint : undefined,
+        loginHint:
+          typeof interaction.params.login_hint === 'string' ? interaction.params.login_hint : undefined,
       });
       await db('upstream_attempts').insert({
         state: pending.state,
@@ -73,7 +75,10 @@ export function interactionRoutes(options: {
       ctx.redirect(pending.url.href);
     } catch (caught) {
       if (!(caught instanceof UpstreamError)) throw caught;
-      logger.warn({ correlationId: ctx.state.correlationId, reason: caught.reason, err: caught.cause }, 'upstream sign-in could not start');
+      logger.warn(
+        { correlationId: ctx.state.correlationId, reason: caught.reason, err: caught.cause },
+        'upstream sign-in could not start',
+      );
       await audit.record({
         event: 'sign_in',
         outcome: `upstream_${caught.kind}`,
@@ -129,8 +134,17 @@ export function interactionRoutes(options: {
       });
     } catch (caught) {
       if (!(caught instanceof UpstreamError)) throw caught;
-      logger.warn({ correlationId, kind: caught.kind, reason: caught.reason, err: caught.cause }, 'upstream sign-in failed');
-      await audit.record({ event: 'sign_in', outcome: `upstream_${caught.kind}`, correlationId, clientId, detail: caught.reason });
+      logger.warn(
+        { correlationId, kind: caught.kind, reason: caught.reason, err: caught.cause },
+        'upstream sign-in failed',
+      );
+      await audit.record({
+        event: 'sign_in',
+        outcome: `upstream_${caught.kind}`,
+        correlationId,
+        clientId,
+        detail: caught.reason,
+      });
       await showUpstreamFailure(ctx, caught, retryHref);
       return;
     }

@@ -30,7 +30,11 @@ export function accountClaims(account: CqrsAccount) {
   };
 }
 
-export async function createIssuer(config: BrokerConfig, db: Knex, accounts: AccountStore): Promise<Provider> {
+export async function createIssuer(
+  config: BrokerConfig,
+  db: Knex,
+  accounts: AccountStore,
+): Promise<Provider> {
   const [signingKeys, cookieKeys] = await Promise.all([ensureSigningKeys(db), ensureCookieKeys(db)]);
 
   const configuration: Configuration = {
@@ -38,6 +42,12 @@ export async function createIssuer(config: BrokerConfig, db: Knex, accounts: Acc
     jwks: { keys: signingKeys.map((key) => key.privateJwk) as NonNullable<Configuration['jwks']>['keys'] },
     cookies: {
       keys: cookieKeys,
+      // Distinct names: cookies ignore ports, and the broker and the mock share a host in development.
+      names: {
+        session: 'cqrs_broker_session',
+        interaction: 'cqrs_broker_interaction',
+        resume: 'cqrs_broker_resume',
+      },
       long: { signed: true, secure: config.secureCookies },
       short: { signed: true, secure: config.secureCookies },
     },
@@ -94,7 +104,7 @@ export async function createIssuer(config: BrokerConfig, db: Knex, accounts: Acc
     async findAccount(_ctx, id) {
       const account = await accounts.findById(id);
       // A suspended account has no claims: its sessions, userinfo and refresh tokens stop working.
-      if (!account || account.status !== 'active') return undefined;
+      if (account?.status !== 'active') return undefined;
       return { accountId: id, claims: async () => accountClaims(account) };
     },
     interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },

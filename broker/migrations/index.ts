@@ -70,7 +70,8 @@ const signIn: Migration = {
     });
   },
   async down(db: Knex) {
-    for (const table of ['broker_secrets', 'audit_events', 'upstream_attempts']) await db.schema.dropTableIfExists(table);
+    for (const table of ['broker_secrets', 'audit_events', 'upstream_attempts'])
+      await db.schema.dropTableIfExists(table);
   },
 };
 

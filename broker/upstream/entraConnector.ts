@@ -19,8 +19,10 @@ const aadstsCode = /AADSTS(\d+)/;
 function classifyAuthorizationError(error: string, description: string | undefined): UpstreamError {
   const code = description?.match(aadstsCode)?.[0];
   const reason = code ?? error;
-  if (error === 'access_denied' && (code === undefined || code === 'AADSTS65004')) return new UpstreamError('cancelled', reason);
-  if (error === 'server_error' || error === 'temporarily_unavailable') return new UpstreamError('unavailable', reason);
+  if (error === 'access_denied' && (code === undefined || code === 'AADSTS65004'))
+    return new UpstreamError('cancelled', reason);
+  if (error === 'server_error' || error === 'temporarily_unavailable')
+    return new UpstreamError('unavailable', reason);
   return new UpstreamError('denied', reason);
 }
 
@@ -43,7 +45,8 @@ function classify(error: unknown): UpstreamError {
     return classifyAuthorizationError(error.error, error.error_description);
   }
   if (error instanceof oidc.ResponseBodyError) {
-    if (error.status >= 500) return new UpstreamError('unavailable', `token endpoint ${error.status}`, { cause: error });
+    if (error.status >= 500)
+      return new UpstreamError('unavailable', `token endpoint ${error.status}`, { cause: error });
     const code = error.error_description?.match(aadstsCode)?.[0];
     return new UpstreamError('denied', code ?? error.error, { cause: error });
   }
@@ -120,7 +123,8 @@ export class EntraConnector implements UpstreamConnector {
 
   async finishSignIn(callbackUrl: URL, pending: Omit<PendingSignIn, 'url'>): Promise<UpstreamIdentity> {
     const error = callbackUrl.searchParams.get('error');
-    if (error) throw classifyAuthorizationError(error, callbackUrl.searchParams.get('error_description') ?? undefined);
+    if (error)
+      throw classifyAuthorizationError(error, callbackUrl.searchParams.get('error_description') ?? undefined);
     try {
       const configuration = await this.discover();
       const tokens = await oidc.authorizationCodeGrant(configuration, callbackUrl, {
@@ -144,10 +148,15 @@ export class EntraConnector implements UpstreamConnector {
       if (!claims) throw new UpstreamError('invalid_response', 'id_token_missing');
       const tenantId = typeof claims.tid === 'string' ? claims.tid : '';
       const objectId = typeof claims.oid === 'string' ? claims.oid : '';
-      if (tenantId !== this.settings.tenantId) throw new UpstreamError('invalid_response', 'tenant_not_allowed');
+      if (tenantId !== this.settings.tenantId)
+        throw new UpstreamError('invalid_response', 'tenant_not_allowed');
       if (!objectId) throw new UpstreamError('invalid_response', 'oid_missing');
       const email =
-        typeof claims.email === 'string' ? claims.email : typeof claims.preferred_username === 'string' ? claims.preferred_username : undefined;
+        typeof claims.email === 'string'
+          ? claims.email
+          : typeof claims.preferred_username === 'string'
+            ? claims.preferred_username
+            : undefined;
       return {
         tenantId,
         objectId,

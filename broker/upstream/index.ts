@@ -5,7 +5,10 @@ import { EntraConnector } from './entraConnector.ts';
 
 const connectors = {
   entra: (settings: BrokerConfig['upstream']) => new EntraConnector(settings),
-} satisfies Record<BrokerConfig['upstream']['type'], (settings: BrokerConfig['upstream']) => UpstreamConnector>;
+} satisfies Record<
+  BrokerConfig['upstream']['type'],
+  (settings: BrokerConfig['upstream']) => UpstreamConnector
+>;
 
 export function createConnector(settings: BrokerConfig['upstream']): UpstreamConnector {
   return connectors[settings.type](settings);

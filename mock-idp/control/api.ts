@@ -49,14 +49,18 @@ const updateAccount = z.strictObject({
 });
 
 const armRequest = z.strictObject({
-  scenario: z.enum(scenarioNames as [string, ...string[]], { message: `must be one of: ${scenarioNames.join(', ')}` }),
+  scenario: z.enum(scenarioNames as [string, ...string[]], {
+    message: `must be one of: ${scenarioNames.join(', ')}`,
+  }),
   account: z.union([z.literal(anyAccount), email]).default(anyAccount),
 });
 
 function parse<T extends z.ZodType>(ctx: Context, schema: T, value: unknown): z.output<T> {
   const result = schema.safeParse(value ?? {});
   if (!result.success) {
-    const detail = result.error.issues.map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`).join('; ');
+    const detail = result.error.issues
+      .map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`)
+      .join('; ');
     ctx.throw(400, detail);
   }
   return result.data;
@@ -70,7 +74,10 @@ function view(account: NhsmailAccount) {
     familyName: account.familyName,
     state: account.state,
     locked: account.state === 'locked' || (account.lockedUntil !== null && account.lockedUntil > Date.now()),
-    lockedUntil: account.lockedUntil && account.lockedUntil > Date.now() ? new Date(account.lockedUntil).toISOString() : null,
+    lockedUntil:
+      account.lockedUntil && account.lockedUntil > Date.now()
+        ? new Date(account.lockedUntil).toISOString()
+        : null,
     failedAttempts: account.failedAttempts,
     mfaRequired: account.mfaRequired,
     mfaCode: account.mfaCode,

@@ -15,13 +15,15 @@ export interface TrainerPersona {
 
 /** The seeded personas with what each shows, and the current one-time code for MFA accounts. */
 export async function trainerPersonas(db: Knex): Promise<TrainerPersona[]> {
-  const rows: Array<{ email: string; mfa_required: boolean | number; mfa_code: string }> = await db('nhsmail_accounts').select(
-    'email',
-    'mfa_required',
-    'mfa_code',
-  );
+  const rows: Array<{ email: string; mfa_required: boolean | number; mfa_code: string }> = await db(
+    'nhsmail_accounts',
+  ).select('email', 'mfa_required', 'mfa_code');
   const codes = new Map(rows.map((row) => [row.email, row.mfa_required ? row.mfa_code : undefined]));
-  return personas.map((persona) => ({ email: persona.email, outcome: persona.outcome, mfaCode: codes.get(persona.email) }));
+  return personas.map((persona) => ({
+    email: persona.email,
+    outcome: persona.outcome,
+    mfaCode: codes.get(persona.email),
+  }));
 }
 
 export function homeRoutes(options: { config: MockIdpConfig; db: Knex }): Router {

@@ -66,7 +66,9 @@ export class AccountStore {
   }
 
   async findRowByEmail(email: string): Promise<AccountRow | undefined> {
-    return this.db<AccountRow>('nhsmail_accounts').where({ email: normaliseEmail(email) }).first();
+    return this.db<AccountRow>('nhsmail_accounts')
+      .where({ email: normaliseEmail(email) })
+      .first();
   }
 
   async findByEmail(email: string): Promise<NhsmailAccount | undefined> {
@@ -123,7 +125,13 @@ export class AccountStore {
 
   async update(
     email: string,
-    changes: Partial<{ givenName: string; familyName: string; state: AccountState; mfaRequired: boolean; password: string }>,
+    changes: Partial<{
+      givenName: string;
+      familyName: string;
+      state: AccountState;
+      mfaRequired: boolean;
+      password: string;
+    }>,
   ): Promise<NhsmailAccount | undefined> {
     const patch: Record<string, unknown> = { updated_at: Date.now() };
     if (changes.givenName !== undefined) patch.given_name = changes.givenName;
@@ -135,11 +143,17 @@ export class AccountStore {
       patch.failed_attempts = 0;
       patch.locked_until = null;
     }
-    const updated = await this.db('nhsmail_accounts').where({ email: normaliseEmail(email) }).update(patch);
+    const updated = await this.db('nhsmail_accounts')
+      .where({ email: normaliseEmail(email) })
+      .update(patch);
     return updated > 0 ? this.findByEmail(email) : undefined;
   }
 
   async remove(email: string): Promise<boolean> {
-    return (await this.db('nhsmail_accounts').where({ email: normaliseEmail(email) }).delete()) > 0;
+    return (
+      (await this.db('nhsmail_accounts')
+        .where({ email: normaliseEmail(email) })
+        .delete()) > 0
+    );
   }
 }

@@ -24,7 +24,13 @@ interface AttemptRow {
 
 export async function recordAttempt(
   db: Knex,
-  attempt: { email: string; outcome: string; errorCode?: string | null; clientId?: string | null; correlationId?: string | null },
+  attempt: {
+    email: string;
+    outcome: string;
+    errorCode?: string | null;
+    clientId?: string | null;
+    correlationId?: string | null;
+  },
 ): Promise<void> {
   await db('sign_in_attempts').insert({
     email: normaliseEmail(attempt.email).slice(0, 320),
@@ -36,7 +42,10 @@ export async function recordAttempt(
   });
 }
 
-export async function recentAttempts(db: Knex, options: { limit: number; email?: string | undefined }): Promise<SignInAttempt[]> {
+export async function recentAttempts(
+  db: Knex,
+  options: { limit: number; email?: string | undefined },
+): Promise<SignInAttempt[]> {
   const query = db<AttemptRow>('sign_in_attempts').orderBy('id', 'desc').limit(options.limit);
   if (options.email) query.where({ email: normaliseEmail(options.email) });
   const rows = await query;

@@ -23,14 +23,18 @@ export async function recordFailedPassword(db: Knex, email: string, policy: Lock
 
 /** A correct password resets the count. */
 export async function recordSuccessfulPassword(db: Knex, email: string): Promise<void> {
-  await db('nhsmail_accounts').where({ email: normaliseEmail(email) }).update({ failed_attempts: 0 });
+  await db('nhsmail_accounts')
+    .where({ email: normaliseEmail(email) })
+    .update({ failed_attempts: 0 });
 }
 
 export async function unlock(db: Knex, email: string): Promise<boolean> {
   const updated = await db('nhsmail_accounts')
     .where({ email: normaliseEmail(email) })
     .update({ failed_attempts: 0, locked_until: null, updated_at: Date.now() });
-  await db('nhsmail_accounts').where({ email: normaliseEmail(email), state: 'locked' }).update({ state: 'active' });
+  await db('nhsmail_accounts')
+    .where({ email: normaliseEmail(email), state: 'locked' })
+    .update({ state: 'active' });
   return updated > 0;
 }
 

@@ -56,7 +56,13 @@ const directory: Migration = {
     });
   },
   async down(db: Knex) {
-    for (const table of ['token_faults', 'login_progress', 'sign_in_attempts', 'armed_scenarios', 'nhsmail_accounts']) {
+    for (const table of [
+      'token_faults',
+      'login_progress',
+      'sign_in_attempts',
+      'armed_scenarios',
+      'nhsmail_accounts',
+    ]) {
       await db.schema.dropTableIfExists(table);
     }
   },

@@ -46,7 +46,12 @@ function formBody(ctx: Context): Body {
   return ((ctx.request as { body?: Body }).body ?? {}) as Body;
 }
 
-export function loginRoutes(options: { config: MockIdpConfig; db: Knex; provider: Provider; logger: Logger }): Router {
+export function loginRoutes(options: {
+  config: MockIdpConfig;
+  db: Knex;
+  provider: Provider;
+  logger: Logger;
+}): Router {
   const { config, db, provider, logger } = options;
   const accounts = new AccountStore(db);
   const prefix = entraRoutes(config.tenantId).interaction;
@@ -54,18 +59,45 @@ export function loginRoutes(options: { config: MockIdpConfig; db: Knex; provider
 
   const details = async (ctx: Context) => {
     const interaction = await provider.interactionDetails(ctx.req, ctx.res);
-    ctx.assert(interaction.uid === ctx.params.uid, 400, 'This sign-in page does not belong to your current sign-in.');
+    ctx.assert(
+      interaction.uid === ctx.params.uid,
+      400,
+      'This sign-in page does not belong to your current sign-in.',
+    );
     return interaction;
   };
 
   const renderLogin = (ctx: Context, locals: { username?: string; error?: string }) =>
-    ctx.render('login', { title: 'Sign in', action: `${prefix}/${ctx.params.uid}`, username: '', error: undefined, ...locals });
+    ctx.render('login', {
+      title: 'Sign in',
+      action: `${prefix}/${ctx.params.uid}`,
+      username: '',
+      error: undefined,
+      ...locals,
+    });
 
-  const attempt = (ctx: Context, email: string, outcome: string, errorCode: string | null, clientId: string | undefined) =>
-    recordAttempt(db, { email, outcome, errorCode, clientId: clientId ?? null, correlationId: String(ctx.state.correlationId) });
+  const attempt = (
+    ctx: Context,
+    email: string,
+    outcome: string,
+    errorCode: string | null,
+    clientId: string | undefined,
+  ) =>
+    recordAttempt(db, {
+      email,
+      outcome,
+      errorCode,
+      clientId: clientId ?? null,
+      correlationId: String(ctx.state.correlationId),
+    });
 
   /** Ends the sign-in successfully (arming any token-stage fault first). */
-  const finish = async (ctx: Context, account: NhsmailAccount, remember: boolean, scenario: string | null) => {
+  const finish = async (
+    ctx: Context,
+    account: NhsmailAccount,
+    remember: boolean,
+    scenario: string | null,
+  ) => {
     if (scenario) await armTokenFault(db, account.oid, scenario);
     await db('login_progress').where({ uid: ctx.params.uid }).delete();
     await provider.interactionFinished(
@@ -76,7 +108,13 @@ export function loginRoutes(options: { config: MockIdpConfig; db: Knex; provider
     );
   };
 
-  const showOutcome = async (ctx: Context, outcome: PasswordOutcome, account: NhsmailAccount, remember: boolean, scenario: string | null) => {
+  const showOutcome = async (
+    ctx: Context,
+    outcome: PasswordOutcome,
+    account: NhsmailAccount,
+    remember: boolean,
+    scenario: string | null,
+  ) => {
     switch (outcome) {
       case 'invalid_credentials':
         return renderLogin(ctx, { username: account.email, error: ctx.state.skin.invalidCredentials });
@@ -88,7 +126,14 @@ export function loginRoutes(options: { config: MockIdpConfig; db: Knex; provider
       case 'mfa': {
         const step = outcome === 'mfa' ? 'mfa' : 'change_password';
         await db('login_progress')
-          .insert({ uid: ctx.params.uid, email: account.email, step, scenario, remember, expires_at: Date.now() + progressLifetimeMs })
+          .insert({
+            uid: ctx.params.uid,
+            email: account.email,
+            step,
+            scenario,
+            remember,
+            expires_at: Date.now() + progressLifetimeMs,
+          })
           .onConflict('uid')
           .merge();
         return renderStep(ctx, step, account);
@@ -117,13 +162,15 @@ export function loginRoutes(options: { config: MockIdpConfig; db: Knex; provider
       .andWhere('expires_at', '>', Date.now())
       .first();
     const account = progress ? await accounts.findByEmail(progress.email) : undefined;
-    if (!progress || !account) return ctx.throw(400, 'This sign-in has expired. Go back to the app and sign in again.');
+    if (!progress || !account)
+      return ctx.throw(400, 'This sign-in has expired. Go back to the app and sign in again.');
     return { progress, account };
   };
 
   router.get(`${prefix}/:uid`, async (ctx) => {
     const interaction = await details(ctx);
-    if (interaction.prompt.name !== 'login') ctx.throw(400, 'This sign-in cannot continue. Go back to the app and sign in again.');
+    if (interaction.prompt.name !== 'login')
+      ctx.throw(400, 'This sign-in cannot continue. Go back to the app and sign in again.');
     await renderLogin(ctx, {});
   });
 
@@ -156,7 +203,13 @@ export function loginRoutes(options: { config: MockIdpConfig; db: Knex; provider
     }
     if (!passwordMatches) {
       const nowLocked = await recordFailedPassword(db, account.email, config.lockout);
-      await attempt(ctx, account.email, nowLocked ? 'invalid_credentials_locked' : 'invalid_credentials', outcomeCodes.invalid_credentials, clientId);
+      await attempt(
+        ctx,
+        account.email,
+        nowLocked ? 'invalid_credentials_locked' : 'invalid_credentials',
+        outcomeCodes.invalid_credentials,
+        clientId,
+      );
       await renderLogin(ctx, { username, error: ctx.state.skin.invalidCredentials });
       return;
     }
@@ -171,7 +224,12 @@ export function loginRoutes(options: { config: MockIdpConfig; db: Knex; provider
     const scenario = armedName ? findScenario(armedName) : undefined;
     if (scenario?.stage === 'authorization') {
       await attempt(ctx, account.email, scenario.name, scenario.aadsts, clientId);
-      await provider.interactionFinished(ctx.req, ctx.res, { error: scenario.error, error_description: scenario.errorDescription }, { mergeWithLastSubmission: false });
+      await provider.interactionFinished(
+        ctx.req,
+        ctx.res,
+        { error: scenario.error, error_description: scenario.errorDescription },
+        { mergeWithLastSubmission: false },
+      );
       return;
     }
     const tokenScenario = scenario?.stage === 'token' ? scenario.name : null;
@@ -181,7 +239,13 @@ export function loginRoutes(options: { config: MockIdpConfig; db: Knex; provider
     else if (account.mfaRequired) outcome = 'mfa';
 
     if (outcome === 'invalid_credentials') await recordFailedPassword(db, account.email, config.lockout);
-    await attempt(ctx, account.email, scenario ? scenario.name : outcome, outcome === 'success' ? null : outcomeCodes[outcome], clientId);
+    await attempt(
+      ctx,
+      account.email,
+      scenario ? scenario.name : outcome,
+      outcome === 'success' ? null : outcomeCodes[outcome],
+      clientId,
+    );
     if (outcome === 'success') {
       await finish(ctx, account, remember, tokenScenario);
       return;
@@ -207,12 +271,24 @@ export function loginRoutes(options: { config: MockIdpConfig; db: Knex; provider
     const { progress, account } = await loadProgress(ctx, 'change_password');
     const body = formBody(ctx);
     const newPassword = body.newPassword ?? '';
-    if (!(await verifyPassword((await accounts.findRowByEmail(account.email))?.password_hash, body.currentPassword ?? ''))) {
+    if (
+      !(await verifyPassword(
+        (
+          await accounts.findRowByEmail(account.email)
+        )?.password_hash,
+        body.currentPassword ?? '',
+      ))
+    ) {
       await renderStep(ctx, 'change_password', account, 'Your current password is not correct.');
       return;
     }
     if (!passwordRules.check(newPassword)) {
-      await renderStep(ctx, 'change_password', account, `Your new password must have ${passwordRules.describe}.`);
+      await renderStep(
+        ctx,
+        'change_password',
+        account,
+        `Your new password must have ${passwordRules.describe}.`,
+      );
       return;
     }
     if (newPassword !== body.confirmPassword) {
@@ -220,7 +296,12 @@ export function loginRoutes(options: { config: MockIdpConfig; db: Knex; provider
       return;
     }
     if (newPassword === body.currentPassword) {
-      await renderStep(ctx, 'change_password', account, 'Your new password must be different from your current password.');
+      await renderStep(
+        ctx,
+        'change_password',
+        account,
+        'Your new password must be different from your current password.',
+      );
       return;
     }
     await accounts.update(account.email, { password: newPassword, state: 'active' });
@@ -239,7 +320,10 @@ export function loginRoutes(options: { config: MockIdpConfig; db: Knex; provider
     await provider.interactionFinished(
       ctx.req,
       ctx.res,
-      { error: 'access_denied', error_description: 'AADSTS65004: User declined to consent to access the app.' },
+      {
+        error: 'access_denied',
+        error_description: 'AADSTS65004: User declined to consent to access the app.',
+      },
       { mergeWithLastSubmission: false },
     );
   });
@@ -251,4 +335,3 @@ export function loginRoutes(options: { config: MockIdpConfig; db: Knex; provider
   logger.debug({ prefix }, 'login routes ready');
   return router;
 }
-

@@ -35,6 +35,8 @@ export async function createMockProvider(config: MockIdpConfig, db: Knex): Promi
     jwks: { keys: signingKeys.map((key) => key.privateJwk) as NonNullable<Configuration['jwks']>['keys'] },
     cookies: {
       keys: cookieKeys,
+      // Distinct names: cookies ignore ports, and the broker and the mock share a host in development.
+      names: { session: 'nhsmail_session', interaction: 'nhsmail_interaction', resume: 'nhsmail_resume' },
       long: { signed: true, secure: config.secureCookies },
       short: { signed: true, secure: config.secureCookies },
     },
@@ -57,7 +59,9 @@ export async function createMockProvider(config: MockIdpConfig, db: Knex): Promi
     subjectTypes: ['public', 'pairwise'],
     async pairwiseIdentifier(_ctx, accountId, client) {
       // Entra's sub is an opaque value unique per user and application.
-      return createHash('sha256').update(`${config.tenantId}|${client.sectorIdentifier}|${accountId}`).digest('base64url');
+      return createHash('sha256')
+        .update(`${config.tenantId}|${client.sectorIdentifier}|${accountId}`)
+        .digest('base64url');
     },
     clientDefaults: {
       grant_types: ['authorization_code'],

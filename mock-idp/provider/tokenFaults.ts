@@ -18,7 +18,10 @@ export async function armTokenFault(db: Knex, accountId: string, scenario: strin
 }
 
 async function takeTokenFault(db: Knex, accountId: string): Promise<string | undefined> {
-  const row = await db('token_faults').where({ account_id: accountId }).andWhere('expires_at', '>', Date.now()).first();
+  const row = await db('token_faults')
+    .where({ account_id: accountId })
+    .andWhere('expires_at', '>', Date.now())
+    .first();
   if (!row) return undefined;
   const taken = await db('token_faults').where({ account_id: accountId }).delete();
   return taken === 1 ? (row.scenario as string) : undefined;
@@ -46,7 +49,12 @@ function signingTools(db: Knex, slowResponseMs: number): TokenFaultTools {
   };
 }
 
-export function tokenFaults(options: { db: Knex; provider: Provider; tokenPath: string; slowResponseMs: number }): Middleware {
+export function tokenFaults(options: {
+  db: Knex;
+  provider: Provider;
+  tokenPath: string;
+  slowResponseMs: number;
+}): Middleware {
   const { db, provider, tokenPath } = options;
   const tools = signingTools(db, options.slowResponseMs);
   return async (ctx: Context, next: Next) => {
@@ -57,10 +65,14 @@ export function tokenFaults(options: { db: Knex; provider: Provider; tokenPath: 
     // the parsed body instead of the stream.
     const body = await readForm(ctx);
     const code = typeof body.code === 'string' ? body.code : undefined;
-    const authorizationCode = code ? await provider.AuthorizationCode.find(code, { ignoreExpiration: true }) : undefined;
-    const fault = authorizationCode?.accountId ? await takeTokenFault(db, authorizationCode.accountId) : undefined;
+    const authorizationCode = code
+      ? await provider.AuthorizationCode.find(code, { ignoreExpiration: true })
+      : undefined;
+    const fault = authorizationCode?.accountId
+      ? await takeTokenFault(db, authorizationCode.accountId)
+      : undefined;
     const scenario = fault ? findScenario(fault) : undefined;
-    if (!scenario || scenario.stage !== 'token') return next();
+    if (scenario?.stage !== 'token') return next();
     await scenario.handle(ctx, next, tools);
   };
 }

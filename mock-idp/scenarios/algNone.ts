@@ -7,5 +7,6 @@ export const algNone = {
   aadsts: null,
   summary: 'id_token with `alg: none`; broker must refuse it',
   stage: 'token',
-  handle: (ctx, next) => rewriteIdToken(ctx, next, async (idToken) => new UnsecuredJWT(decodeJwt(idToken)).encode()),
+  handle: (ctx, next) =>
+    rewriteIdToken(ctx, next, async (idToken) => new UnsecuredJWT(decodeJwt(idToken)).encode()),
 } satisfies TokenScenario;

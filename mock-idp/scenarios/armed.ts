@@ -43,7 +43,8 @@ export async function listArmed(db: Knex): Promise<ArmedScenario[]> {
 
 export async function disarm(db: Knex, target?: string): Promise<number> {
   const query = db('armed_scenarios');
-  if (target !== undefined) query.where({ target: target === anyAccount ? anyAccount : normaliseEmail(target) });
+  if (target !== undefined)
+    query.where({ target: target === anyAccount ? anyAccount : normaliseEmail(target) });
   return query.delete();
 }
 

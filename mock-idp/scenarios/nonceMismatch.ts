@@ -8,5 +8,7 @@ export const nonceMismatch = {
   summary: 'id_token `nonce` does not match the request; broker must refuse it',
   stage: 'token',
   handle: (ctx, next, tools) =>
-    rewriteIdToken(ctx, next, (idToken) => tools.sign({ ...decodeJwt(idToken), nonce: 'not-the-nonce-that-was-sent' })),
+    rewriteIdToken(ctx, next, (idToken) =>
+      tools.sign({ ...decodeJwt(idToken), nonce: 'not-the-nonce-that-was-sent' }),
+    ),
 } satisfies TokenScenario;

@@ -7,6 +7,5 @@ export const notAssigned = {
   summary: 'Broker receives access_denied (user not assigned to the app) and shows its error page',
   stage: 'authorization',
   error: 'access_denied',
-  errorDescription:
-    'AADSTS50105: The signed in user is not assigned to a role for the application.',
+  errorDescription: 'AADSTS50105: The signed in user is not assigned to a role for the application.',
 } satisfies AuthorizationScenario;

@@ -29,7 +29,10 @@ export interface AuthorizationScenario extends ScenarioBase {
 
 export interface TokenFaultTools {
   /** Signs claims as the mock would, with `header` overrides; `key: 'unknown'` uses a key not in the JWKS. */
-  sign(payload: JWTPayload, options?: { key?: 'published' | 'unknown'; header?: Record<string, unknown> }): Promise<string>;
+  sign(
+    payload: JWTPayload,
+    options?: { key?: 'published' | 'unknown'; header?: Record<string, unknown> },
+  ): Promise<string>;
   slowResponseMs: number;
 }
 

@@ -8,7 +8,7 @@ export const slowResponse = {
   aadsts: null,
   summary: 'Token endpoint answers only after a long delay; broker times out and shows "unavailable"',
   stage: 'token',
-  async handle(ctx, next, tools) {
+  async handle(_ctx, next, tools) {
     await delay(tools.slowResponseMs);
     await next();
   },

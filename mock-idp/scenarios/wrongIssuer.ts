@@ -9,6 +9,9 @@ export const wrongIssuer = {
   stage: 'token',
   handle: (ctx, next, tools) =>
     rewriteIdToken(ctx, next, (idToken) =>
-      tools.sign({ ...decodeJwt(idToken), iss: 'https://login.microsoftonline.com/00000000-0000-0000-0000-000000000000/v2.0' }),
+      tools.sign({
+        ...decodeJwt(idToken),
+        iss: 'https://login.microsoftonline.com/00000000-0000-0000-0000-000000000000/v2.0',
+      }),
     ),
 } satisfies TokenScenario;

@@ -51,11 +51,12 @@ const entra: SkinText = {
     "Your account or password is incorrect. If you don't remember your password, reset it now.",
   lockedHeading: 'Your account is locked',
   lockedBody:
-    "Your account has been temporarily locked to prevent unauthorized use. Try again later, and if you still have trouble, contact your admin.",
+    'Your account has been temporarily locked to prevent unauthorized use. Try again later, and if you still have trouble, contact your admin.',
   disabledHeading: 'Your account has been locked',
   disabledBody: 'Your account has been disabled. Contact your administrator to unlock it, then try again.',
   expiredHeading: 'Update your password',
-  expiredBody: "You need to update your password because this is the first time you are signing in, or because your password has expired.",
+  expiredBody:
+    'You need to update your password because this is the first time you are signing in, or because your password has expired.',
   mfaHeading: 'Enter code',
   mfaBody: 'Enter the code displayed in the authenticator app on your mobile device.',
   mfaInvalid: "You didn't enter the expected verification code. Please try again.",

@@ -4,9 +4,9 @@ import Tokens from 'csrf';
 import type { Context, Middleware, Next } from 'koa';
 
 const tokens = new Tokens();
-const cookieName = 'csrf_secret';
-
-export function csrfProtection(options: { secureCookies: boolean }): Middleware {
+/** `cookieName` differs per service: cookies ignore ports, and the services share a host in development. */
+export function csrfProtection(options: { secureCookies: boolean; cookieName: string }): Middleware {
+  const { cookieName } = options;
   return async (ctx: Context, next: Next) => {
     let secret = ctx.cookies.get(cookieName, { signed: true });
     if (!secret) {

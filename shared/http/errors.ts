@@ -23,7 +23,13 @@ export function correlationAndLogging(logger: Logger): Middleware {
     } finally {
       // The path only: query strings carry codes and state values that must not reach the log.
       logger.info(
-        { correlationId, method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - started) },
+        {
+          correlationId,
+          method: ctx.method,
+          path: ctx.path,
+          status: ctx.status,
+          ms: Math.round(performance.now() - started),
+        },
         'request',
       );
     }
@@ -51,7 +57,14 @@ export function errorHandler(
       const message = status < 500 && error.expose ? error.message : undefined;
       ctx.status = status;
       if (options.jsonPathPrefix && ctx.path.startsWith(options.jsonPathPrefix)) {
-        const code = status === 401 ? 'unauthorized' : status === 404 ? 'not_found' : status < 500 ? 'bad_request' : 'server_error';
+        const code =
+          status === 401
+            ? 'unauthorized'
+            : status === 404
+              ? 'not_found'
+              : status < 500
+                ? 'bad_request'
+                : 'server_error';
         ctx.body = { error: code, message: message ?? 'Something went wrong', correlation_id: correlationId };
         return;
       }

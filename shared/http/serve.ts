@@ -4,7 +4,11 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../logger.ts';
 
-export async function listen(handler: http.RequestListener, port: number, host = '0.0.0.0'): Promise<http.Server> {
+export async function listen(
+  handler: http.RequestListener,
+  port: number,
+  host = '0.0.0.0',
+): Promise<http.Server> {
   const server = http.createServer(handler);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -74,7 +74,12 @@ export class ClientExistsError extends Error {
  */
 export async function addClient(
   db: Knex,
-  input: { clientId: string; metadata: Omit<ClientMetadata, 'client_id'>; confidential: boolean; secret?: string },
+  input: {
+    clientId: string;
+    metadata: Omit<ClientMetadata, 'client_id'>;
+    confidential: boolean;
+    secret?: string;
+  },
 ): Promise<{ clientId: string; secret: string | undefined }> {
   const existing = await db('oauth_clients').where({ client_id: input.clientId }).first();
   if (existing) throw new ClientExistsError(`client ${input.clientId} already exists`);
@@ -85,7 +90,9 @@ export async function addClient(
     secret_sha256: secret ? hashClientSecret(secret) : null,
     metadata: JSON.stringify({
       ...input.metadata,
-      token_endpoint_auth_method: input.confidential ? (input.metadata.token_endpoint_auth_method ?? 'client_secret_basic') : 'none',
+      token_endpoint_auth_method: input.confidential
+        ? (input.metadata.token_endpoint_auth_method ?? 'client_secret_basic')
+        : 'none',
     }),
     created_at: timestamp,
     updated_at: timestamp,

@@ -87,7 +87,9 @@ export async function ensureSigningKeys(db: Knex): Promise<SigningKey[]> {
 export async function rotateSigningKey(db: Knex, keepPreviousSeconds: number): Promise<SigningKey> {
   const jwk = await generateSigningJwk();
   return db.transaction(async (trx) => {
-    const latest = (await trx('signing_keys').max({ generation: 'generation' }).first()) as { generation?: number | null } | undefined;
+    const latest = (await trx('signing_keys').max({ generation: 'generation' }).first()) as
+      | { generation?: number | null }
+      | undefined;
     const generation = Number(latest?.generation ?? 0) + 1;
     const timestamp = Date.now();
     await trx('signing_keys')
@@ -103,7 +105,9 @@ export async function rotateSigningKey(db: Knex, keepPreviousSeconds: number): P
 /** Cookie signing keys (newest first) for Koa's keygrip; generated once. */
 export async function ensureCookieKeys(db: Knex): Promise<string[]> {
   const read = async () =>
-    (await db('cookie_keys').orderBy('generation', 'desc').select('secret')).map((row: { secret: string }) => row.secret);
+    (await db('cookie_keys').orderBy('generation', 'desc').select('secret')).map(
+      (row: { secret: string }) => row.secret,
+    );
   const existing = await read();
   if (existing.length > 0) return existing;
   await db('cookie_keys')

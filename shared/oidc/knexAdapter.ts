@@ -17,7 +17,8 @@ export function createKnexAdapter(db: Knex): AdapterConstructor {
     }
 
     async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
-      if (this.model === 'Client') throw new Error('clients are managed with the CLI, not through the provider');
+      if (this.model === 'Client')
+        throw new Error('clients are managed with the CLI, not through the provider');
       const row = {
         model: this.model,
         id,

@@ -1,0 +1,144 @@
+// Starts the three real services in this process on ephemeral loopback ports, each with its own fresh
+// database (SQLite in a temp folder, or a PostgreSQL schema), exactly as main.ts builds them.
+import { mkdtemp, rm } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Knex } from 'knex';
+import { type Broker, createBroker } from '../../broker/app.ts';
+import { loadConfig as loadBrokerConfig } from '../../broker/config.ts';
+import { brokerMigrations, brokerMigrationTable } from '../../broker/migrations/index.ts';
+import { seedBroker } from '../../broker/seed.ts';
+import { createCqrsApp } from '../../cqrs-app/app.ts';
+import { loadConfig as loadAppConfig } from '../../cqrs-app/config.ts';
+import { cqrsAppMigrations, cqrsAppMigrationTable } from '../../cqrs-app/migrations/index.ts';
+import { seedCqrsApp } from '../../cqrs-app/seed.ts';
+import { createMockIdp } from '../../mock-idp/app.ts';
+import { loadConfig as loadMockConfig, type MockIdpConfig } from '../../mock-idp/config.ts';
+import { mockIdpMigrations, mockIdpMigrationTable } from '../../mock-idp/migrations/index.ts';
+import { seedMockIdp } from '../../mock-idp/seed.ts';
+import type { BrokerConfig } from '../../broker/config.ts';
+import { createDatabase, migrate } from '../../shared/database.ts';
+import { createLogger } from '../../shared/logger.ts';
+import { createPostgresSchema, dropPostgresSchema } from './postgres.ts';
+
+export interface SystemOptions {
+  /** Extra environment for every service (e.g. MOCK_SKIN=entra). */
+  env?: Record<string, string>;
+  /** Run the broker on PostgreSQL at this URL (a fresh schema) instead of SQLite. */
+  brokerPostgresUrl?: string;
+}
+
+export interface TestSystem {
+  mockUrl: string;
+  brokerUrl: string;
+  appUrl: string;
+  mockConfig: MockIdpConfig;
+  brokerConfig: BrokerConfig;
+  controlToken: string;
+  mockDb: Knex;
+  brokerDb: Knex;
+  appDb: Knex;
+  broker: Broker;
+  /** Stops the broker and starts it again on the same port and database (a restart). */
+  restartBroker(): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function reserve(): Promise<http.Server> {
+  const server = http.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return server;
+}
+
+const urlOf = (server: http.Server) => `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+function serve(server: http.Server, handler: http.RequestListener) {
+  server.removeAllListeners('request');
+  server.on('request', handler);
+}
+
+export async function startSystem(options: SystemOptions = {}): Promise<TestSystem> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'cqrs-test-'));
+  const logLevel = process.env.TEST_LOG_LEVEL ?? 'silent';
+  const [mockServer, brokerServer, appServer] = await Promise.all([reserve(), reserve(), reserve()]);
+  const mockUrl = urlOf(mockServer);
+  const brokerUrl = urlOf(brokerServer);
+  const appUrl = urlOf(appServer);
+  const common = { DATA_DIR: dataDir, LOG_LEVEL: logLevel, ...options.env };
+
+  const mockConfig = loadMockConfig({
+    MOCK_IDP_URL: mockUrl,
+    MOCK_BROKER_REDIRECT_URIS: `${brokerUrl}/upstream/callback`,
+    MOCK_BROKER_POST_LOGOUT_REDIRECT_URIS: `${brokerUrl}/`,
+    MOCK_SLOW_RESPONSE_MS: '2500',
+    ...common,
+  });
+  const mockDb = createDatabase(mockConfig.database);
+  await migrate(mockDb, mockIdpMigrations, mockIdpMigrationTable);
+  await seedMockIdp(mockDb, mockConfig);
+  const mock = await createMockIdp(mockConfig, { db: mockDb, logger: createLogger('mock-idp', logLevel) });
+  serve(mockServer, mock.app.callback());
+
+  let brokerSchema: string | undefined;
+  if (options.brokerPostgresUrl) brokerSchema = await createPostgresSchema(options.brokerPostgresUrl);
+  const brokerConfig = loadBrokerConfig({
+    BROKER_ISSUER: brokerUrl,
+    UPSTREAM_ISSUER: mockConfig.issuer,
+    UPSTREAM_TIMEOUT_MS: '1500',
+    UPSTREAM_JWKS_COOLDOWN_SECONDS: '0',
+    CQRS_APP_URL: appUrl,
+    ...(options.brokerPostgresUrl
+      ? { DATABASE_URL: options.brokerPostgresUrl, DATABASE_SCHEMA: brokerSchema }
+      : {}),
+    ...common,
+  });
+  let brokerDb = createDatabase(brokerConfig.database);
+  await migrate(brokerDb, brokerMigrations, brokerMigrationTable);
+  await seedBroker(brokerDb, { cqrsAppUrl: appUrl, cqrsAppSecret: brokerConfig.cqrsAppSecret });
+  const brokerLogger = createLogger('broker', logLevel);
+  let broker = await createBroker(brokerConfig, { db: brokerDb, logger: brokerLogger });
+  serve(brokerServer, broker.app.callback());
+
+  const appConfig = loadAppConfig({ CQRS_APP_URL: appUrl, BROKER_ISSUER: brokerUrl, ...common });
+  const appDb = createDatabase(appConfig.database);
+  await migrate(appDb, cqrsAppMigrations, cqrsAppMigrationTable);
+  await seedCqrsApp(appDb);
+  const app = await createCqrsApp(appConfig, { db: appDb, logger: createLogger('cqrs-app', logLevel) });
+  serve(appServer, app.callback());
+
+  const system: TestSystem = {
+    mockUrl,
+    brokerUrl,
+    appUrl,
+    mockConfig,
+    brokerConfig,
+    controlToken: mockConfig.controlToken,
+    mockDb,
+    brokerDb,
+    appDb,
+    broker,
+    async restartBroker() {
+      // Everything the broker knows must come back from its database: a new knex pool, a new app.
+      await brokerDb.destroy();
+      brokerDb = createDatabase(brokerConfig.database);
+      await migrate(brokerDb, brokerMigrations, brokerMigrationTable);
+      broker = await createBroker(brokerConfig, { db: brokerDb, logger: brokerLogger });
+      system.brokerDb = brokerDb;
+      system.broker = broker;
+      serve(brokerServer, broker.app.callback());
+    },
+    async close() {
+      for (const server of [mockServer, brokerServer, appServer]) {
+        server.closeAllConnections();
+        await new Promise((resolve) => server.close(resolve));
+      }
+      await Promise.all([mockDb.destroy(), system.brokerDb.destroy(), appDb.destroy()]);
+      if (options.brokerPostgresUrl && brokerSchema)
+        await dropPostgresSchema(options.brokerPostgresUrl, brokerSchema);
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+  return system;
+}
