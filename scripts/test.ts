@@ -39,7 +39,7 @@ async function check(name: string, command: string, args: string[]) {
 }
 
 await check('typecheck', bin('tsc'), ['--noEmit', '-p', '.']);
-await check('lint', bin('biome'), ['ci', '.']);
+await check('lint', bin('biome'), ['ci', '--colors=off', '.']);
 
 process.stdout.write('\n== tests (ava)\n');
 let avaPassed = 0;

@@ -26,7 +26,8 @@ async function signIn(page: Page, userId: string, password: string) {
   await Promise.all([page.waitForNavigation(), page.click('form button[type=submit]')]);
 }
 
-const text = (page: Page, selector: string) => page.$eval(selector, (element) => element.textContent?.replace(/\s+/g, ' ').trim() ?? '');
+const text = (page: Page, selector: string) =>
+  page.$eval(selector, (element) => element.textContent?.replace(/\s+/g, ' ').trim() ?? '');
 
 test('steps 1-3: Sign In, NHSmail page, message centre', async (t) => {
   const context = await browser.createBrowserContext();
@@ -69,7 +70,13 @@ test('step 4: wrong password shows the guide error and keeps the user ID', async
   const context = await browser.createBrowserContext();
   const page = await context.newPage();
   await signIn(page, 'jane.smith@nhs.net', 'Wrong-password-1');
-  t.regex(await text(page, '.nhsuk-error-summary'), /Incorrect user ID or password\. Type the correct user ID and password, and try again\./);
-  t.is(await page.$eval('#username', (input) => (input as HTMLInputElement).value), 'jane.smith@nhs.net');
+  t.regex(
+    await text(page, '.nhsuk-error-summary'),
+    /Incorrect user ID or password\. Type the correct user ID and password, and try again\./,
+  );
+  t.is(
+    await page.$eval('#username', (input) => (input as unknown as { value: string }).value),
+    'jane.smith@nhs.net',
+  );
   await context.close();
 });
