@@ -1,0 +1,160 @@
+// One conformance suite for the oidc-provider knex adapter, run on SQLite and on PostgreSQL: expiry is
+// honoured, consume is atomic, lookups by uid/user code and revocation by grant behave alike.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import test, { type ExecutionContext } from 'ava';
+import type { Knex } from 'knex';
+import { createDatabase, migrate } from '../../shared/database.ts';
+import { putClient } from '../../shared/oidc/clientStore.ts';
+import { createKnexAdapter, deleteExpiredPayloads } from '../../shared/oidc/knexAdapter.ts';
+import { oidcStorageMigration } from '../../shared/oidc/migration.ts';
+import {
+  createPostgresSchema,
+  dropPostgresSchema,
+  postgresRequired,
+  postgresUrl,
+} from '../helpers/postgres.ts';
+
+interface Backend {
+  name: string;
+  available: boolean;
+  open(): Promise<{ db: Knex; dispose(): Promise<void> }>;
+}
+
+// Decided before tests register, so that a local run without PostgreSQL reports them as skipped.
+// In CI (CI=true) postgresRequired() throws instead: the PostgreSQL run is never silently skipped.
+const postgresCheck = await postgresRequired();
+
+const sqlite: Backend = {
+  name: 'sqlite',
+  available: true,
+  async open() {
+    const dir = await mkdtemp(path.join(tmpdir(), 'cqrs-adapter-'));
+    const db = createDatabase({ sqliteFile: path.join(dir, 'adapter.sqlite') });
+    return {
+      db,
+      async dispose() {
+        await db.destroy();
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+  },
+};
+
+const postgres: Backend = {
+  name: 'postgres',
+  available: postgresCheck.run,
+  async open() {
+    const schema = await createPostgresSchema(postgresUrl);
+    const db = createDatabase({ url: postgresUrl, schema, sqliteFile: '' });
+    return {
+      db,
+      async dispose() {
+        await db.destroy();
+        await dropPostgresSchema(postgresUrl, schema);
+      },
+    };
+  },
+};
+
+function conformance(backend: Backend) {
+  const name = (title: string) => `${backend.name}: ${title}`;
+  let db: Knex;
+  let dispose: (() => Promise<void>) | undefined;
+
+  test.before(async () => {
+    if (!backend.available) return;
+    ({ db, dispose } = await backend.open());
+    await migrate(db, [oidcStorageMigration], 'adapter_test_migrations');
+  });
+  test.after.always(async () => {
+    await dispose?.();
+  });
+
+  const adapter = (model: string) => new (createKnexAdapter(db))(model);
+  const conformanceTest = (title: string, body: (t: ExecutionContext) => Promise<void>) =>
+    (backend.available ? test.serial : test.serial.skip)(name(title), body);
+
+  conformanceTest('upsert then find returns the payload; a second upsert replaces it', async (t) => {
+    const sessions = adapter('Session');
+    await sessions.upsert('s1', { accountId: 'a1', uid: 'uid-1', jti: 's1' }, 60);
+    t.like(await sessions.find('s1'), { accountId: 'a1', uid: 'uid-1' });
+    await sessions.upsert('s1', { accountId: 'a2', uid: 'uid-1', jti: 's1' }, 60);
+    t.like(await sessions.find('s1'), { accountId: 'a2' });
+    t.is(await adapter('AccessToken').find('s1'), undefined, 'models do not see each other');
+  });
+
+  conformanceTest('expired payloads are not found and are swept', async (t) => {
+    const codes = adapter('AuthorizationCode');
+    await codes.upsert('c-expired', { grantId: 'g', jti: 'c-expired' }, 60);
+    await db('oidc_payloads')
+      .where({ id: 'c-expired' })
+      .update({ expires_at: Date.now() - 1000 });
+    t.is(await codes.find('c-expired'), undefined);
+    t.true((await deleteExpiredPayloads(db)) >= 1);
+    t.is(await db('oidc_payloads').where({ id: 'c-expired' }).first(), undefined);
+  });
+
+  conformanceTest('lookups by uid and by user code', async (t) => {
+    const sessions = adapter('Session');
+    await sessions.upsert('s-uid', { uid: 'the-uid', jti: 's-uid' }, 60);
+    t.like(await sessions.findByUid('the-uid'), { jti: 's-uid' });
+    const deviceCodes = adapter('DeviceCode');
+    await deviceCodes.upsert('d1', { userCode: 'ABCD-EFGH', jti: 'd1' }, 60);
+    t.like(await deviceCodes.findByUserCode('ABCD-EFGH'), { jti: 'd1' });
+    t.is(await sessions.findByUid('no-such-uid'), undefined);
+  });
+
+  conformanceTest('consume marks the payload consumed and refuses a second consume', async (t) => {
+    const codes = adapter('AuthorizationCode');
+    await codes.upsert('c1', { grantId: 'g1', jti: 'c1' }, 60);
+    await codes.consume('c1');
+    const found = await codes.find('c1');
+    t.is(typeof found?.consumed, 'number');
+    const error = await t.throwsAsync(() => codes.consume('c1'));
+    t.is((error as { error?: string }).error, 'invalid_grant');
+  });
+
+  conformanceTest('consume is atomic: of twenty racing consumes exactly one wins', async (t) => {
+    const tokens = adapter('RefreshToken');
+    await tokens.upsert('r-race', { grantId: 'g-race', jti: 'r-race' }, 60);
+    const results = await Promise.allSettled(Array.from({ length: 20 }, () => tokens.consume('r-race')));
+    t.is(results.filter((result) => result.status === 'fulfilled').length, 1);
+  });
+
+  conformanceTest('destroy and revokeByGrantId remove only what they name', async (t) => {
+    const accessTokens = adapter('AccessToken');
+    await accessTokens.upsert('at1', { grantId: 'grant-a', jti: 'at1' }, 60);
+    await accessTokens.upsert('at2', { grantId: 'grant-a', jti: 'at2' }, 60);
+    await accessTokens.upsert('at3', { grantId: 'grant-b', jti: 'at3' }, 60);
+    await adapter('RefreshToken').upsert('rt1', { grantId: 'grant-a', jti: 'rt1' }, 60);
+    await accessTokens.destroy('at1');
+    t.is(await accessTokens.find('at1'), undefined);
+    await accessTokens.revokeByGrantId('grant-a');
+    t.is(await accessTokens.find('at2'), undefined);
+    t.truthy(await accessTokens.find('at3'));
+    t.truthy(await adapter('RefreshToken').find('rt1'), 'another model keeps its rows');
+  });
+
+  conformanceTest('a payload without expiry never expires', async (t) => {
+    const grants = adapter('Grant');
+    await grants.upsert('g-forever', { accountId: 'a', jti: 'g-forever' }, 0);
+    t.truthy(await grants.find('g-forever'));
+  });
+
+  conformanceTest('clients come from the client registry with the secret digest', async (t) => {
+    await putClient(db, {
+      clientId: 'registry-client',
+      secret: 'a-long-enough-client-secret',
+      metadata: { redirect_uris: ['https://app.example.test/cb'] },
+    });
+    const client = await adapter('Client').find('registry-client');
+    t.like(client, { client_id: 'registry-client', redirect_uris: ['https://app.example.test/cb'] });
+    t.regex(String(client?.client_secret), /^[0-9a-f]{64}$/);
+    t.is(await adapter('Client').find('unknown-client'), undefined);
+  });
+}
+
+conformance(sqlite);
+conformance(postgres);
