@@ -43,6 +43,8 @@ export interface TestSystem {
   broker: Broker;
   /** Stops the broker and starts it again on the same port and database (a restart). */
   restartBroker(): Promise<void>;
+  /** Rebuilds the mock IdP from its database on the same port (e.g. after a key rotation). */
+  restartMock(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -78,7 +80,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
   const mockDb = createDatabase(mockConfig.database);
   await migrate(mockDb, mockIdpMigrations, mockIdpMigrationTable);
   await seedMockIdp(mockDb, mockConfig);
-  const mock = await createMockIdp(mockConfig, { db: mockDb, logger: createLogger('mock-idp', logLevel) });
+  const mockLogger = createLogger('mock-idp', logLevel);
+  const mock = await createMockIdp(mockConfig, { db: mockDb, logger: mockLogger });
   serve(mockServer, mock.app.callback());
 
   let brokerSchema: string | undefined;
@@ -128,6 +131,10 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
       system.brokerDb = brokerDb;
       system.broker = broker;
       serve(brokerServer, broker.app.callback());
+    },
+    async restartMock() {
+      const restarted = await createMockIdp(mockConfig, { db: mockDb, logger: mockLogger });
+      serve(mockServer, restarted.app.callback());
     },
     async close() {
       for (const server of [mockServer, brokerServer, appServer]) {
