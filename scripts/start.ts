@@ -5,13 +5,30 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { cqrsAppClient } from '../seeds/clients.ts';
-import { personas, seededPassword } from '../seeds/personas.ts';
+import { mockTenantId, personas, seededPassword } from '../seeds/personas.ts';
 
 const root = path.join(import.meta.dirname, '..');
+const env = process.env;
+// Ports 3000-3002 by default; any of them can be moved, and the three services are told each
+// other's URLs consistently.
+const brokerUrl = env.BROKER_ISSUER ?? `http://localhost:${env.BROKER_PORT ?? 3000}`;
+const mockUrl = env.MOCK_IDP_URL ?? `http://localhost:${env.MOCK_IDP_PORT ?? 3001}`;
+const appUrl = env.CQRS_APP_URL ?? `http://localhost:${env.CQRS_APP_PORT ?? 3002}`;
+const childEnv = {
+  BROKER_ISSUER: brokerUrl,
+  MOCK_IDP_URL: mockUrl,
+  CQRS_APP_URL: appUrl,
+  UPSTREAM_ISSUER: `${mockUrl}/${env.MOCK_TENANT_ID ?? mockTenantId}/v2.0`,
+  MOCK_BROKER_REDIRECT_URIS: `${brokerUrl}/upstream/callback`,
+  MOCK_BROKER_POST_LOGOUT_REDIRECT_URIS: `${brokerUrl}/`,
+  BROKER_HOME_URL: `${appUrl}/`,
+  ...env,
+  LOG_LEVEL: env.LOG_LEVEL ?? 'warn',
+};
 const services = [
-  { name: 'mock-idp', entry: 'mock-idp/main.ts', url: 'http://localhost:3001/' },
-  { name: 'broker', entry: 'broker/main.ts', url: 'http://localhost:3000/healthz' },
-  { name: 'cqrs-app', entry: 'cqrs-app/main.ts', url: 'http://localhost:3002/' },
+  { name: 'mock-idp', entry: 'mock-idp/main.ts', url: `${mockUrl}/` },
+  { name: 'broker', entry: 'broker/main.ts', url: `${brokerUrl}/healthz` },
+  { name: 'cqrs-app', entry: 'cqrs-app/main.ts', url: `${appUrl}/` },
 ];
 const width = Math.max(...services.map((service) => service.name.length));
 const children: ChildProcess[] = [];
@@ -63,7 +80,7 @@ process.on('SIGTERM', () => stopAll(0));
 for (const service of services) {
   const child = spawn(process.execPath, [path.join(root, service.entry)], {
     cwd: root,
-    env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' },
+    env: childEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);
@@ -93,9 +110,9 @@ if (!stopping) {
       '',
       'CQRS identity broker — all services are running',
       '',
-      '  CQRS app (start here)   http://localhost:3002',
-      '  Broker (OIDC issuer)    http://localhost:3000   discovery: http://localhost:3000/.well-known/openid-configuration',
-      '  Mock NHSmail IdP        http://localhost:3001   (tester landing page and /_mock control API)',
+      `  CQRS app (start here)   ${appUrl}`,
+      `  Broker (OIDC issuer)    ${brokerUrl}   discovery: ${brokerUrl}/.well-known/openid-configuration`,
+      `  Mock NHSmail IdP        ${mockUrl}   (tester landing page and /_mock control API)`,
       '',
       `Personas (every password: ${seededPassword})`,
       ...rows,

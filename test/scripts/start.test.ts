@@ -1,0 +1,90 @@
+// `npm start` as a newcomer runs it: all three services come up on a fresh data folder, the URLs and
+// personas are printed, the guide's journey works against them, and Ctrl-C stops everything cleanly.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import test from 'ava';
+import { signInAs } from '../helpers/flows.ts';
+import type { TestSystem } from '../helpers/system.ts';
+
+async function freePort(): Promise<number> {
+  const server = http.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+function waitForOutput(child: ChildProcess, pattern: RegExp, output: { text: string }): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${pattern} within 60 s:\n${output.text}`)), 60_000);
+    const check = () => {
+      if (pattern.test(output.text)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout?.on('data', check);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited with ${code} before ${pattern}:\n${output.text}`));
+    });
+  });
+}
+
+test('npm start runs the three services, prints URLs and personas, and stops on SIGINT', async (t) => {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'cqrs-start-'));
+  const [brokerPort, mockPort, appPort] = [await freePort(), await freePort(), await freePort()];
+  const output = { text: '' };
+  const child = spawn(process.execPath, [path.join(import.meta.dirname, '..', '..', 'scripts', 'start.ts')], {
+    env: {
+      ...process.env,
+      DATA_DIR: dataDir,
+      BROKER_PORT: String(brokerPort),
+      MOCK_IDP_PORT: String(mockPort),
+      CQRS_APP_PORT: String(appPort),
+      BROKER_ISSUER: `http://127.0.0.1:${brokerPort}`,
+      MOCK_IDP_URL: `http://127.0.0.1:${mockPort}`,
+      CQRS_APP_URL: `http://127.0.0.1:${appPort}`,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    output.text += chunk;
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    output.text += chunk;
+  });
+  try {
+    await waitForOutput(child, /Press Ctrl-C to stop/, output);
+    t.regex(output.text, new RegExp(`CQRS app \\(start here\\)\\s+http://127\\.0\\.0\\.1:${appPort}`));
+    t.regex(output.text, /jane\.smith@nhs\.net\s+CQRS message centre/);
+    t.regex(output.text, /every password: Passw0rd-2020/);
+    const system = {
+      appUrl: `http://127.0.0.1:${appPort}`,
+      mockUrl: `http://127.0.0.1:${mockPort}`,
+      brokerUrl: `http://127.0.0.1:${brokerPort}`,
+    } as TestSystem;
+    const { page } = await signInAs(system, 'jane.smith@nhs.net');
+    t.is(page.$('[data-testid=user-name]').text().trim(), 'Jane Smith');
+    t.deepEqual((await readdir(dataDir)).filter((file) => file.endsWith('.sqlite')).sort(), [
+      'broker.sqlite',
+      'cqrs-app.sqlite',
+      'mock-idp.sqlite',
+    ]);
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGINT');
+    t.is(await exited, 0);
+    await t.throwsAsync(
+      () => fetch(`http://127.0.0.1:${brokerPort}/healthz`),
+      undefined,
+      'nothing listens after the stop',
+    );
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    await rm(dataDir, { recursive: true, force: true });
+  }
+});
