@@ -2,6 +2,7 @@
 import { createDatabase, migrate } from '../shared/database.ts';
 import { closeServer, listen, stopOnSignals } from '../shared/http/serve.ts';
 import { createLogger } from '../shared/logger.ts';
+import { deleteExpiredPayloads } from '../shared/oidc/knexAdapter.ts';
 import { createMockIdp } from './app.ts';
 import { loadConfig } from './config.ts';
 import { mockIdpMigrations, mockIdpMigrationTable } from './migrations/index.ts';
@@ -18,8 +19,19 @@ if (Number(existing?.count ?? 0) === 0) {
 }
 const { app } = await createMockIdp(config, { db, logger });
 const server = await listen(app.callback(), config.port);
+// Expired provider payloads, abandoned MFA/password-change steps and unused token faults go once a minute.
+const sweeper = setInterval(() => {
+  const now = Date.now();
+  Promise.all([
+    deleteExpiredPayloads(db),
+    db('login_progress').where('expires_at', '<=', now).delete(),
+    db('token_faults').where('expires_at', '<=', now).delete(),
+  ]).catch((error: unknown) => logger.warn({ err: error }, 'could not delete expired rows'));
+}, 60_000);
+sweeper.unref();
 logger.info({ url: config.baseUrl, issuer: config.issuer }, 'mock NHSmail IdP listening');
 stopOnSignals(logger, async () => {
+  clearInterval(sweeper);
   await closeServer(server);
   await db.destroy();
 });
