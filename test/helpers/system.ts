@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Knex } from 'knex';
+import type { DestinationStream } from 'pino';
 import { type Broker, createBroker } from '../../broker/app.ts';
 import { loadConfig as loadBrokerConfig } from '../../broker/config.ts';
 import { brokerMigrations, brokerMigrationTable } from '../../broker/migrations/index.ts';
@@ -28,6 +29,8 @@ export interface SystemOptions {
   env?: Record<string, string>;
   /** Run the broker on PostgreSQL at this URL (a fresh schema) instead of SQLite. */
   brokerPostgresUrl?: string;
+  /** Where every service's log lines go (at LOG_LEVEL debug), e.g. to inspect them in a test. */
+  logDestination?: DestinationStream;
 }
 
 export interface TestSystem {
@@ -63,7 +66,8 @@ function serve(server: http.Server, handler: http.RequestListener) {
 
 export async function startSystem(options: SystemOptions = {}): Promise<TestSystem> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'cqrs-test-'));
-  const logLevel = process.env.TEST_LOG_LEVEL ?? 'silent';
+  const logLevel = options.logDestination ? 'debug' : (process.env.TEST_LOG_LEVEL ?? 'silent');
+  const logger = (service: string) => createLogger(service, logLevel, options.logDestination);
   const [mockServer, brokerServer, appServer] = await Promise.all([reserve(), reserve(), reserve()]);
   const mockUrl = urlOf(mockServer);
   const brokerUrl = urlOf(brokerServer);
@@ -80,7 +84,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
   const mockDb = createDatabase(mockConfig.database);
   await migrate(mockDb, mockIdpMigrations, mockIdpMigrationTable);
   await seedMockIdp(mockDb, mockConfig);
-  const mockLogger = createLogger('mock-idp', logLevel);
+  const mockLogger = logger('mock-idp');
   const mock = await createMockIdp(mockConfig, { db: mockDb, logger: mockLogger });
   serve(mockServer, mock.app.callback());
 
@@ -100,7 +104,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
   let brokerDb = createDatabase(brokerConfig.database);
   await migrate(brokerDb, brokerMigrations, brokerMigrationTable);
   await seedBroker(brokerDb, { cqrsAppUrl: appUrl, cqrsAppSecret: brokerConfig.cqrsAppSecret });
-  const brokerLogger = createLogger('broker', logLevel);
+  const brokerLogger = logger('broker');
   let broker = await createBroker(brokerConfig, { db: brokerDb, logger: brokerLogger });
   serve(brokerServer, broker.app.callback());
 
@@ -108,7 +112,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
   const appDb = createDatabase(appConfig.database);
   await migrate(appDb, cqrsAppMigrations, cqrsAppMigrationTable);
   await seedCqrsApp(appDb);
-  const app = await createCqrsApp(appConfig, { db: appDb, logger: createLogger('cqrs-app', logLevel) });
+  const app = await createCqrsApp(appConfig, { db: appDb, logger: logger('cqrs-app') });
   serve(appServer, app.callback());
 
   const system: TestSystem = {

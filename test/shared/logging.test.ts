@@ -1,0 +1,63 @@
+// No secret, token, code or stack trace reaches a log line: a whole journey, failures included, is run
+// with every service logging at debug level, and the lines are searched for what must not be there.
+import { Writable } from 'node:stream';
+import test from 'ava';
+import { seededPassword } from '../../seeds/personas.ts';
+import { summariseError } from '../../shared/logger.ts';
+import { armScenario, openNhsmailSignIn, signInAs, submitCredentials } from '../helpers/flows.ts';
+import { startSystem } from '../helpers/system.ts';
+
+test('a journey with failures logs no password, code, token, cookie or stack trace', async (t) => {
+  const lines: string[] = [];
+  const destination = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(...String(chunk).split('\n').filter(Boolean));
+      done();
+    },
+  });
+  const system = await startSystem({ logDestination: destination });
+  try {
+    const { session, page } = await signInAs(system, 'jane.smith@nhs.net');
+    t.is(page.url, `${system.appUrl}/messages`);
+    const wrong = await openNhsmailSignIn(system);
+    await submitCredentials(wrong.session, wrong.page, 'jane.smith@nhs.net', 'Not-the-Passw0rd');
+    await armScenario(system, 'bad_signature', 'tom.jones@nhs.net');
+    await signInAs(system, 'tom.jones@nhs.net');
+    await signInAs(system, 'no.cqrs@nhs.net');
+    const codes = page.trail
+      .map((url) => new URL(url).searchParams.get('code'))
+      .filter((code): code is string => Boolean(code));
+    t.true(codes.length >= 2, 'the journey carried authorization codes');
+    const cookies = (await session.jar.getCookies(system.appUrl)).map((cookie) => cookie.value);
+    t.true(lines.length > 20, 'the services logged the journey');
+    const log = lines.join('\n');
+    for (const secret of [seededPassword, 'Not-the-Passw0rd', system.controlToken, ...codes, ...cookies]) {
+      t.false(log.includes(secret), `a log line contains ${secret.slice(0, 4)}…`);
+    }
+    t.false(/"stack"|\n\s+at /.test(log), 'no stack trace in the logs');
+    t.false(/eyJ[A-Za-z0-9_-]+\.eyJ/.test(log), 'no JWT in the logs');
+  } finally {
+    await system.close();
+  }
+});
+
+test('errors are summarised to type, code and message, causes included', (t) => {
+  const cause = Object.assign(new Error('signature verification failed'), {
+    code: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED',
+  });
+  const error = Object.assign(new Error('invalid_response: id_token'), {
+    status: 502,
+    payload: { email: 'x@nhs.net' },
+    cause,
+  });
+  t.deepEqual(summariseError(error), {
+    type: 'Error',
+    message: 'invalid_response: id_token',
+    status: 502,
+    cause: {
+      type: 'Error',
+      message: 'signature verification failed',
+      code: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED',
+    },
+  });
+});
