@@ -9,6 +9,7 @@ import views from 'koa-views';
 import type Provider from 'oidc-provider';
 import { staticAssets } from '../shared/http/assets.ts';
 import { correlationAndLogging, errorHandler } from '../shared/http/errors.ts';
+import { securityHeaders } from '../shared/http/securityHeaders.ts';
 import type { Logger } from '../shared/logger.ts';
 import { AccountStore } from './accounts/accountStore.ts';
 import { AuditLog } from './accounts/audit.ts';
@@ -36,6 +37,7 @@ export async function createBroker(
   provider.proxy = process.env.TRUST_PROXY === 'true';
 
   provider.use(correlationAndLogging(logger));
+  provider.use(securityHeaders());
   provider.use(
     errorHandler(logger, async (ctx, view) => {
       ctx.type = 'html';

@@ -8,6 +8,7 @@ import views from 'koa-views';
 import { staticAssets } from '../shared/http/assets.ts';
 import { csrfProtection } from '../shared/http/csrf.ts';
 import { correlationAndLogging, errorHandler } from '../shared/http/errors.ts';
+import { securityHeaders } from '../shared/http/securityHeaders.ts';
 import { when } from '../shared/http/when.ts';
 import type { Logger } from '../shared/logger.ts';
 import { ensureCookieKeys } from '../shared/oidc/keyStore.ts';
@@ -24,6 +25,7 @@ export async function createCqrsApp(config: CqrsAppConfig, deps: { db: Knex; log
   const client = new BrokerClient(config);
 
   app.use(correlationAndLogging(logger));
+  app.use(securityHeaders());
   app.use(
     errorHandler(logger, async (ctx, view) => {
       ctx.type = 'html';

@@ -10,6 +10,7 @@ import { seededPassword } from '../seeds/personas.ts';
 import { staticAssets } from '../shared/http/assets.ts';
 import { csrfProtection } from '../shared/http/csrf.ts';
 import { correlationAndLogging, errorHandler } from '../shared/http/errors.ts';
+import { securityHeaders } from '../shared/http/securityHeaders.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { MockIdpConfig } from './config.ts';
 import { controlRoutes } from './control/api.ts';
@@ -35,6 +36,7 @@ export async function createMockIdp(
   provider.proxy = process.env.TRUST_PROXY === 'true';
 
   provider.use(correlationAndLogging(logger));
+  provider.use(securityHeaders());
   provider.use(
     errorHandler(
       logger,
@@ -69,7 +71,16 @@ export async function createMockIdp(
   });
   provider.use(tokenFaults({ db, provider, tokenPath: routes.token, slowResponseMs: config.slowResponseMs }));
 
-  const parseBody = bodyParser({ enableTypes: ['form', 'json'], formLimit: '64kb', jsonLimit: '256kb' });
+  const parseBody = bodyParser({
+    enableTypes: ['form', 'json'],
+    formLimit: '64kb',
+    jsonLimit: '256kb',
+    // co-body's own errors are not exposed, so a tester would only see "Something went wrong".
+    onError(error, ctx) {
+      if ((error as { status?: number }).status === 413) ctx.throw(413, 'the request body is too large');
+      ctx.throw(400, 'the request body is not valid JSON (or form data)');
+    },
+  });
   const csrf = csrfProtection({ secureCookies: config.secureCookies, cookieName: 'nhsmail_csrf' });
   const login = loginRoutes({ config, db, provider, logger });
   const control = controlRoutes({ config, db });

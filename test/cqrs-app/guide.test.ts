@@ -96,3 +96,12 @@ test.serial('a broker restart in the middle of a session keeps the user signed i
   );
   t.is(landing.$('[data-testid=user-name]').text().trim(), 'Tom Jones');
 });
+
+test('every service sends the anti-framing, no-sniff and no-referrer headers', async (t) => {
+  for (const url of [`${system.appUrl}/`, `${system.brokerUrl}/`, `${system.mockUrl}/`]) {
+    const response = await fetch(url);
+    t.is(response.headers.get('x-frame-options'), 'DENY', url);
+    t.is(response.headers.get('x-content-type-options'), 'nosniff', url);
+    t.is(response.headers.get('referrer-policy'), 'no-referrer', url);
+  }
+});
