@@ -35,7 +35,9 @@ function isNetworkFailure(error: unknown): boolean {
     (error instanceof TypeError && /fetch failed/i.test(error.message)) ||
     cause?.name === 'TimeoutError' ||
     cause?.name === 'AbortError' ||
-    typeof cause?.code === 'string'
+    // Socket errors (ECONNREFUSED, ECONNRESET…); openid-client's validation failures also carry a
+    // string code on their cause, OAUTH_*, and are not network failures.
+    (typeof cause?.code === 'string' && !cause.code.startsWith('OAUTH_'))
   );
 }
 
