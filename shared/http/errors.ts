@@ -36,6 +36,15 @@ export function correlationAndLogging(logger: Logger): Middleware {
   };
 }
 
+/** The `error` of a JSON error answer, so that a client can tell a conflict from bad input. */
+const jsonErrorCodes: Readonly<Record<number, string>> = {
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  409: 'conflict',
+  413: 'payload_too_large',
+};
+
 /**
  * Catches everything below it. 4xx errors marked `expose` keep their message; anything else becomes
  * generic text. `render` draws the service's own error page; API paths answer JSON.
@@ -57,14 +66,7 @@ export function errorHandler(
       const message = status < 500 && error.expose ? error.message : undefined;
       ctx.status = status;
       if (options.jsonPathPrefix && ctx.path.startsWith(options.jsonPathPrefix)) {
-        const code =
-          status === 401
-            ? 'unauthorized'
-            : status === 404
-              ? 'not_found'
-              : status < 500
-                ? 'bad_request'
-                : 'server_error';
+        const code = jsonErrorCodes[status] ?? (status < 500 ? 'bad_request' : 'server_error');
         ctx.body = { error: code, message: message ?? 'Something went wrong', correlation_id: correlationId };
         return;
       }
