@@ -117,7 +117,11 @@ export function loginRoutes(options: {
   ) => {
     switch (outcome) {
       case 'invalid_credentials':
-        return renderLogin(ctx, { username: account.email, error: ctx.state.skin.invalidCredentials });
+        // Echo what was typed, as for a real wrong password: the page must not tell them apart.
+        return renderLogin(ctx, {
+          username: (formBody(ctx).username ?? account.email).trim(),
+          error: ctx.state.skin.invalidCredentials,
+        });
       case 'locked':
         return ctx.render('locked', { title: ctx.state.skin.lockedHeading });
       case 'disabled':
@@ -238,12 +242,13 @@ export function loginRoutes(options: {
     else if (account.state === 'password_expired') outcome = 'password_expired';
     else if (account.mfaRequired) outcome = 'mfa';
 
-    if (outcome === 'invalid_credentials') await recordFailedPassword(db, account.email, config.lockout);
+    if (scenario?.stage === 'password' && scenario.countsAsFailedPassword)
+      await recordFailedPassword(db, account.email, config.lockout);
     await attempt(
       ctx,
       account.email,
       scenario ? scenario.name : outcome,
-      outcome === 'success' ? null : outcomeCodes[outcome],
+      outcome === 'success' ? null : (scenario?.aadsts ?? outcomeCodes[outcome]),
       clientId,
     );
     if (outcome === 'success') {

@@ -6,5 +6,6 @@ export const disabled = {
   aadsts: 'AADSTS50057',
   summary: 'NHSmail "account disabled" page',
   stage: 'password',
+  countsAsFailedPassword: false,
   outcome: 'disabled',
 } satisfies PasswordScenario;

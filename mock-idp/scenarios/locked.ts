@@ -6,5 +6,6 @@ export const locked = {
   aadsts: 'AADSTS50053',
   summary: 'NHSmail "account locked" page with the unlock link',
   stage: 'password',
+  countsAsFailedPassword: false,
   outcome: 'locked',
 } satisfies PasswordScenario;

@@ -6,5 +6,6 @@ export const mfaRequired = {
   aadsts: 'AADSTS50076',
   summary: 'NHSmail one-time code page (code shown in trainer mode), then sign-in continues',
   stage: 'password',
+  countsAsFailedPassword: false,
   outcome: 'mfa',
 } satisfies PasswordScenario;

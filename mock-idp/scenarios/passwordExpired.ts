@@ -6,5 +6,6 @@ export const passwordExpired = {
   aadsts: 'AADSTS50055',
   summary: 'NHSmail "change your password" page; after a change, sign-in continues',
   stage: 'password',
+  countsAsFailedPassword: false,
   outcome: 'password_expired',
 } satisfies PasswordScenario;

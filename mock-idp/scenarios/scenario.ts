@@ -18,6 +18,8 @@ interface ScenarioBase {
 export interface PasswordScenario extends ScenarioBase {
   stage: 'password';
   outcome: PasswordOutcome;
+  /** Counts toward lockout like a real wrong password (an unknown user has no count to add to). */
+  countsAsFailedPassword: boolean;
 }
 
 /** Ends the sign-in with an OAuth error sent back to the app (Entra's error redirect). */

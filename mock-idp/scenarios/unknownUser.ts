@@ -6,5 +6,6 @@ export const unknownUser = {
   aadsts: 'AADSTS50034',
   summary: 'Sign-in page shows "Incorrect user ID or password…" (same as a wrong password)',
   stage: 'password',
+  countsAsFailedPassword: false,
   outcome: 'invalid_credentials',
 } satisfies PasswordScenario;

@@ -6,5 +6,6 @@ export const wrongPassword = {
   aadsts: 'AADSTS50126',
   summary: 'Sign-in page shows "Incorrect user ID or password…"; counts toward lockout',
   stage: 'password',
+  countsAsFailedPassword: true,
   outcome: 'invalid_credentials',
 } satisfies PasswordScenario;
