@@ -1,0 +1,92 @@
+// The mock's presentation switches: the `entra` skin's wording (MOCK_SKIN) and trainer mode
+// (MOCK_TRAINER_MODE), which shows trainers the personas on the sign-in page and the one-time code.
+import test from 'ava';
+import { personas, seededPassword } from '../../seeds/personas.ts';
+import { openNhsmailSignIn, signInAs, submitCredentials } from '../helpers/flows.ts';
+import { mainText, type Page } from '../helpers/httpSession.ts';
+import { mockAccount } from '../helpers/mockControl.ts';
+import { startSystem, type TestSystem } from '../helpers/system.ts';
+
+let guide: TestSystem;
+let entra: TestSystem;
+let quiet: TestSystem;
+test.before(async () => {
+  [guide, entra, quiet] = await Promise.all([
+    startSystem(),
+    startSystem({ env: { MOCK_SKIN: 'entra' } }),
+    startSystem({ env: { MOCK_TRAINER_MODE: 'false' } }),
+  ]);
+});
+test.after.always(async () => {
+  await Promise.all([guide?.close(), entra?.close(), quiet?.close()]);
+});
+
+const heading = (page: Page) => page.$('[data-testid=page-heading]').text().trim();
+
+test('the entra skin uses Microsoft wording for a wrong password and a locked account', async (t) => {
+  const { session, page } = await openNhsmailSignIn(entra);
+  t.is(page.$('h1').first().text().trim(), 'Sign in');
+  t.is(page.$('label[for=private]').text().trim(), 'Stay signed in');
+  const wrong = await submitCredentials(session, page, 'jane.smith@nhs.net', 'Wrong-Passw0rd');
+  t.is(
+    wrong.$('[data-testid=login-error]').text().trim(),
+    "Your account or password is incorrect. If you don't remember your password, reset it now.",
+  );
+  t.false(mainText(wrong).includes('Incorrect user ID or password'));
+  const locked = await signInAs(entra, 'locked.user@nhs.net');
+  t.is(heading(locked.page), 'Your account is locked');
+  t.is(locked.page.$('[data-testid=test-marker]').text().trim(), 'Test environment — not NHSmail');
+});
+
+test('the entra skin still signs a CQRS user in', async (t) => {
+  const { page } = await signInAs(entra, 'tom.jones@nhs.net');
+  t.is(page.url, `${entra.appUrl}/messages`);
+});
+
+test('trainer mode: the sign-in page lists every persona, what each shows, and the password', async (t) => {
+  const { page } = await openNhsmailSignIn(guide);
+  const panel = page.$('[data-testid=trainer-panel]');
+  t.is(panel.length, 1);
+  t.true(panel.text().includes(seededPassword));
+  const rows = panel
+    .find('tbody tr')
+    .toArray()
+    .map((row) =>
+      page
+        .$(row)
+        .find('td')
+        .toArray()
+        .map((cell) => page.$(cell).text().trim()),
+    );
+  t.deepEqual(
+    rows.map(([email, outcome]) => [email, outcome]),
+    personas.map((persona) => [persona.email, persona.outcome]),
+  );
+  const { mfaCode } = await mockAccount(guide, 'mfa.user@nhs.net');
+  t.deepEqual(
+    rows.find(([email]) => email === 'mfa.user@nhs.net'),
+    ['mfa.user@nhs.net', personas.find((persona) => persona.mfaRequired)?.outcome, mfaCode],
+  );
+});
+
+test('trainer mode: the one-time code page shows the code, and it works', async (t) => {
+  const { session, page } = await signInAs(guide, 'mfa.user@nhs.net');
+  t.is(heading(page), 'Enter your verification code');
+  const shown = page.$('[data-testid=trainer-code] strong').text().trim();
+  t.is(shown, (await mockAccount(guide, 'mfa.user@nhs.net')).mfaCode);
+  const end = await session.submit(page, 'form:has(input[name=code])', { code: shown });
+  t.is(end.url, `${guide.appUrl}/messages`);
+});
+
+test('with MOCK_TRAINER_MODE=false neither the persona panel nor the code appears', async (t) => {
+  const { session, page } = await openNhsmailSignIn(quiet);
+  t.is(page.$('[data-testid=trainer-panel]').length, 0);
+  t.false(mainText(page).includes(seededPassword));
+  const mfa = await submitCredentials(session, page, 'mfa.user@nhs.net');
+  t.is(heading(mfa), 'Enter your verification code');
+  const { mfaCode } = await mockAccount(quiet, 'mfa.user@nhs.net');
+  t.is(mfa.$('[data-testid=trainer-code]').length, 0);
+  t.false(mfa.body.includes(mfaCode), 'the code is nowhere on the page');
+  const end = await session.submit(mfa, 'form:has(input[name=code])', { code: mfaCode });
+  t.is(end.url, `${quiet.appUrl}/messages`, 'the code from the control API still works');
+});
