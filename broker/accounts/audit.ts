@@ -5,7 +5,8 @@ import type { Knex } from 'knex';
 import { normaliseEmail } from './accountStore.ts';
 
 export interface AuditEvent {
-  event: 'sign_in' | 'account' | 'logout';
+  /** `client` and `signing_key` record administrators' changes to client registrations and keys. */
+  event: 'sign_in' | 'account' | 'logout' | 'client' | 'signing_key';
   /** `success`, or the refusal's reason code (e.g. `no_account`, `account_suspended`). */
   outcome: string;
   correlationId: string;
