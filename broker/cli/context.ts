@@ -1,0 +1,72 @@
+// What every cqrs-broker command shares: the broker's own configuration and database (the same
+// environment as the running broker, so SQLite by DATA_DIR or PostgreSQL by DATABASE_URL), the error
+// that ends a command with a one-line message, and the parsers for option values.
+import os from 'node:os';
+import { InvalidArgumentError } from 'commander';
+import type { Knex } from 'knex';
+import { createDatabase, migrate } from '../../shared/database.ts';
+import { type BrokerConfig, loadConfig } from '../config.ts';
+import { brokerMigrations, brokerMigrationTable } from '../migrations/index.ts';
+
+/** A failure the administrator can act on: printed as one line, exit code 1 unless said otherwise. */
+export class CliError extends Error {
+  override name = 'CliError';
+  readonly exitCode: number;
+  constructor(message: string, exitCode = 1) {
+    super(message);
+    this.exitCode = exitCode;
+  }
+}
+
+export interface CliContext {
+  config: Readonly<BrokerConfig>;
+  db: Knex;
+  /** Migrations this run applied (every command brings the schema up to date first). */
+  appliedMigrations: string[];
+  /** Who is at the keyboard, for audit events: the OS user, since the CLI has no login of its own. */
+  actor: string;
+}
+
+function currentUser(): string {
+  try {
+    return os.userInfo().username;
+  } catch {
+    // Containers may run as a uid without a passwd entry.
+    return process.env.USER ?? `uid ${process.getuid?.() ?? 'unknown'}`;
+  }
+}
+
+/** Opens the broker's database, migrates it, runs `work` and always closes the connection pool. */
+export async function withBroker<T>(work: (context: CliContext) => Promise<T>): Promise<T> {
+  const config = loadConfig(process.env);
+  const db = createDatabase(config.database);
+  try {
+    const appliedMigrations = await migrate(db, brokerMigrations, brokerMigrationTable);
+    return await work({ config, db, appliedMigrations, actor: `${currentUser()} via cqrs-broker CLI` });
+  } finally {
+    await db.destroy();
+  }
+}
+
+/** For repeatable options (`--redirect-uri a --redirect-uri b`). */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
+export function integerBetween(minimum: number, maximum: number): (value: string) => number {
+  return (value) => {
+    const parsed = Number(value);
+    if (!/^\d+$/.test(value.trim()) || parsed < minimum || parsed > maximum)
+      throw new InvalidArgumentError(`must be a whole number from ${minimum} to ${maximum}`);
+    return parsed;
+  };
+}
+
+export function numberBetween(minimum: number, maximum: number): (value: string) => number {
+  return (value) => {
+    const parsed = Number(value);
+    if (value.trim() === '' || !Number.isFinite(parsed) || parsed < minimum || parsed > maximum)
+      throw new InvalidArgumentError(`must be a number from ${minimum} to ${maximum}`);
+    return parsed;
+  };
+}

@@ -1,0 +1,52 @@
+#!/usr/bin/env node
+// The `cqrs-broker` administration CLI: migrations, seeds, accounts, clients, signing keys and the audit
+// trail, on the same database and environment as the broker. Failures end with one line on stderr and
+// a non-zero exit code, never a stack trace.
+import { Command } from 'commander';
+import { ConfigError } from '../../shared/config.ts';
+import { ClientExistsError } from '../../shared/oidc/clientStore.ts';
+import { AccountExistsError } from '../accounts/accountStore.ts';
+import { AccountLinkError, AccountNotFoundError } from '../accounts/administration.ts';
+import { registerAccountCommands } from './accounts.ts';
+import { registerAuditCommand } from './audit.ts';
+import { registerClientCommands } from './clients.ts';
+import { CliError } from './context.ts';
+import { registerKeyCommands } from './keys.ts';
+import { registerSetupCommands } from './setup.ts';
+
+const expected = [
+  CliError,
+  ConfigError,
+  AccountExistsError,
+  AccountNotFoundError,
+  AccountLinkError,
+  ClientExistsError,
+];
+
+/** One line for any failure. Unexpected errors show only their first line: knex messages carry SQL. */
+function describe(error: unknown): string {
+  if (expected.some((type) => error instanceof type)) return (error as Error).message.replace(/\n\s*/g, '; ');
+  if (error instanceof AggregateError && error.errors.length > 0) return describe(error.errors[0]);
+  if (error instanceof Error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const message = error.message.split('\n')[0]?.slice(0, 300) || code || error.name;
+    return `unexpected failure: ${message}`;
+  }
+  return `unexpected failure: ${String(error)}`;
+}
+
+const program = new Command('cqrs-broker')
+  .description('Administer the CQRS identity broker (reads the same environment as the broker)')
+  .showSuggestionAfterError();
+registerSetupCommands(program);
+registerAccountCommands(program);
+registerClientCommands(program);
+registerKeyCommands(program);
+registerAuditCommand(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  process.stderr.write(`error: ${describe(error)}\n`);
+  process.exitCode = error instanceof CliError ? error.exitCode : 1;
+}
