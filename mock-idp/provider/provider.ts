@@ -10,6 +10,7 @@ import { createKnexAdapter } from '../../shared/oidc/knexAdapter.ts';
 import { ensureCookieKeys, ensureSigningKeys } from '../../shared/oidc/keyStore.ts';
 import type { MockIdpConfig } from '../config.ts';
 import { AccountStore } from '../directory/accounts.ts';
+import { loginPolicy } from './loginPolicy.ts';
 
 /** Entra-shaped paths below the tenant id. */
 export function entraRoutes(tenantId: string) {
@@ -102,7 +103,10 @@ export async function createMockProvider(config: MockIdpConfig, db: Knex): Promi
         },
       };
     },
-    interactions: { url: (_ctx, interaction) => `${routes.interaction}/${interaction.uid}` },
+    interactions: {
+      url: (_ctx, interaction) => `${routes.interaction}/${interaction.uid}`,
+      policy: loginPolicy(db),
+    },
     loadExistingGrant: loadFirstPartyGrant,
     async renderError(ctx, out) {
       const context = ctx as KoaContextWithOIDC & { render: (view: string, locals: object) => Promise<void> };

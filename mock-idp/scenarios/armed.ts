@@ -48,6 +48,14 @@ export async function disarm(db: Knex, target?: string): Promise<number> {
   return query.delete();
 }
 
+/** Whether a scenario waits for this account's next sign-in (or anyone's). */
+export async function hasArmedScenario(db: Knex, email: string): Promise<boolean> {
+  const row = await db('armed_scenarios')
+    .whereIn('target', [normaliseEmail(email), anyAccount])
+    .first('id');
+  return row !== undefined;
+}
+
 /** Takes the scenario armed for this account's next sign-in, else the one armed for anyone. */
 export async function takeArmedScenario(db: Knex, email: string): Promise<string | undefined> {
   for (const target of [normaliseEmail(email), anyAccount]) {
