@@ -19,7 +19,14 @@ export async function signInGate(accounts: AccountStore, identity: UpstreamIdent
   if (!identity.email) return { allowed: false, reason: 'email_missing' };
   const account = await accounts.findByEmail(identity.email);
   if (!account) return { allowed: false, reason: 'no_account' };
-  if (account.upstreamOid !== null) return { allowed: false, reason: 'link_mismatch', account };
+  if (account.upstreamOid !== null) {
+    // Linked between our two reads: by a concurrent first sign-in of this same identity, or by another.
+    const sameIdentity =
+      account.upstreamTid === identity.tenantId && account.upstreamOid === identity.objectId;
+    if (!sameIdentity) return { allowed: false, reason: 'link_mismatch', account };
+    if (account.status !== 'active') return { allowed: false, reason: 'account_suspended', account };
+    return { allowed: true, account, linkedNow: false };
+  }
   if (account.status !== 'active') return { allowed: false, reason: 'account_suspended', account };
   const linkedNow = await accounts.link(account.id, identity.tenantId, identity.objectId);
   if (!linkedNow) {
