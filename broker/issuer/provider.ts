@@ -3,7 +3,7 @@
 // userinfo, refresh tokens rotated on every use (a reused one revokes the grant), revocation,
 // introspection for registered resource servers, RP-initiated and back-channel logout.
 import type { Knex } from 'knex';
-import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, { type Configuration, errors, type KoaContextWithOIDC } from 'oidc-provider';
 import { installHashedClientSecrets } from '../../shared/oidc/clientStore.ts';
 import { loadFirstPartyGrant } from '../../shared/oidc/firstPartyGrant.ts';
 import { createKnexAdapter } from '../../shared/oidc/knexAdapter.ts';
@@ -78,7 +78,15 @@ export async function createIssuer(
     features: {
       devInteractions: { enabled: false },
       userinfo: { enabled: true },
-      revocation: { enabled: true },
+      revocation: {
+        enabled: true,
+        // RFC 7009 §2.1: only the client a token was issued to may revoke it; anyone else is refused.
+        async allowedPolicy(_ctx, client, token) {
+          if (token.clientId !== client.clientId)
+            throw new errors.InvalidRequest('client is not authorized to revoke the presented token');
+          return true;
+        },
+      },
       introspection: {
         enabled: true,
         // Registered resource servers may introspect any token; other clients only their own.
