@@ -10,6 +10,7 @@ import { createKnexAdapter } from '../../shared/oidc/knexAdapter.ts';
 import { ensureCookieKeys, ensureSigningKeys } from '../../shared/oidc/keyStore.ts';
 import type { AccountStore, CqrsAccount } from '../accounts/accountStore.ts';
 import type { BrokerConfig } from '../config.ts';
+import { outgoingFetch } from './outgoingRequests.ts';
 
 type RenderingContext = KoaContextWithOIDC & { render: (view: string, locals?: object) => Promise<void> };
 
@@ -105,6 +106,7 @@ export async function createIssuer(
       },
       backchannelLogout: { enabled: true },
     },
+    fetch: outgoingFetch(config.issuer),
     async issueRefreshToken(_ctx, client) {
       return client.grantTypeAllowed('refresh_token');
     },
