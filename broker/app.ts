@@ -15,6 +15,7 @@ import { AccountStore } from './accounts/accountStore.ts';
 import { AuditLog } from './accounts/audit.ts';
 import type { BrokerConfig } from './config.ts';
 import { interactionRoutes } from './interactions/routes.ts';
+import { logIssuerEvents } from './issuer/events.ts';
 import { createIssuer } from './issuer/provider.ts';
 import type { UpstreamConnector } from './upstream/connector.ts';
 import { createConnector } from './upstream/index.ts';
@@ -35,6 +36,7 @@ export async function createBroker(
   const connector = deps.connector ?? createConnector(config.upstream);
   const provider = await createIssuer(config, db, accounts);
   provider.proxy = process.env.TRUST_PROXY === 'true';
+  logIssuerEvents(provider, logger);
 
   provider.use(correlationAndLogging(logger));
   provider.use(securityHeaders());
