@@ -36,6 +36,8 @@ export function homeRoutes(options: { config: MockIdpConfig; db: Knex }): Router
       discovery: `${config.baseUrl}${entraRoutes(config.tenantId).discovery}`,
       controlBase: `${config.baseUrl}/_mock`,
       homePersonas: await trainerPersonas(db),
+      // The page is public: without trainer mode, one-time codes come only from the control API.
+      showCodes: config.trainerMode,
       scenarios,
       skinName: config.skin,
     });

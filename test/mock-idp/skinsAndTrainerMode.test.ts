@@ -3,7 +3,7 @@
 import test from 'ava';
 import { personas, seededPassword } from '../../seeds/personas.ts';
 import { openNhsmailSignIn, signInAs, submitCredentials } from '../helpers/flows.ts';
-import { mainText, type Page } from '../helpers/httpSession.ts';
+import { HttpSession, mainText, type Page } from '../helpers/httpSession.ts';
 import { mockAccount } from '../helpers/mockControl.ts';
 import { startSystem, type TestSystem } from '../helpers/system.ts';
 
@@ -89,4 +89,20 @@ test('with MOCK_TRAINER_MODE=false neither the persona panel nor the code appear
   t.false(mfa.body.includes(mfaCode), 'the code is nowhere on the page');
   const end = await session.submit(mfa, 'form:has(input[name=code])', { code: mfaCode });
   t.is(end.url, `${quiet.appUrl}/messages`, 'the code from the control API still works');
+});
+
+test("the tester's landing page shows one-time codes only in trainer mode", async (t) => {
+  const codeOf = async (system: TestSystem) =>
+    (await mockAccount(system, 'mfa.user@nhs.net')).mfaCode as string;
+  const shown = await new HttpSession().get(`${guide.mockUrl}/`);
+  t.true(
+    shown
+      .$('[data-testid=personas]')
+      .text()
+      .includes(await codeOf(guide)),
+  );
+  const hidden = await new HttpSession().get(`${quiet.mockUrl}/`);
+  t.true(hidden.$('[data-testid=personas]').text().includes('mfa.user@nhs.net'));
+  t.false(hidden.body.includes(await codeOf(quiet)), 'the code is nowhere on the page');
+  t.regex(mainText(hidden), /read an account's one-time code from the control API/);
 });
