@@ -12,7 +12,11 @@ export interface LockoutPolicy {
 export async function recordFailedPassword(db: Knex, email: string, policy: LockoutPolicy): Promise<boolean> {
   const at = Date.now();
   const key = normaliseEmail(email);
-  await db('nhsmail_accounts').where({ email: key }).increment('failed_attempts', 1);
+  // A failure racing with the one that just locked the account must not count into the next period.
+  await db('nhsmail_accounts')
+    .where({ email: key })
+    .andWhere((query) => query.whereNull('locked_until').orWhere('locked_until', '<=', at))
+    .increment('failed_attempts', 1);
   const locked = await db('nhsmail_accounts')
     .where({ email: key, state: 'active' })
     .andWhere('failed_attempts', '>=', policy.threshold)
