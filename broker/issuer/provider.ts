@@ -10,6 +10,7 @@ import { createKnexAdapter } from '../../shared/oidc/knexAdapter.ts';
 import { ensureCookieKeys, ensureSigningKeys } from '../../shared/oidc/keyStore.ts';
 import type { AccountStore, CqrsAccount } from '../accounts/accountStore.ts';
 import type { BrokerConfig } from '../config.ts';
+import { brokerInteractionPolicy } from './interactionPolicy.ts';
 import { outgoingFetch } from './outgoingRequests.ts';
 
 type RenderingContext = KoaContextWithOIDC & { render: (view: string, locals?: object) => Promise<void> };
@@ -117,7 +118,10 @@ export async function createIssuer(
       if (account?.status !== 'active') return undefined;
       return { accountId: id, claims: async () => accountClaims(account) };
     },
-    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    interactions: {
+      url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
+      policy: brokerInteractionPolicy(),
+    },
     loadExistingGrant: loadFirstPartyGrant,
     clientBasedCORS(_ctx, origin, client) {
       return client.redirectUris?.some((uri) => new URL(uri).origin === origin) ?? false;
