@@ -34,6 +34,7 @@ export function homeRoutes(options: { config: MockIdpConfig; db: Knex }): Router
       title: 'Mock NHSmail for testing',
       issuer: config.issuer,
       discovery: `${config.baseUrl}${entraRoutes(config.tenantId).discovery}`,
+      signOut: entraRoutes(config.tenantId).end_session,
       controlBase: `${config.baseUrl}/_mock`,
       homePersonas: await trainerPersonas(db),
       // The page is public: without trainer mode, one-time codes come only from the control API.

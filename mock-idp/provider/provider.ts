@@ -12,6 +12,9 @@ import type { MockIdpConfig } from '../config.ts';
 import { AccountStore } from '../directory/accounts.ts';
 import { loginPolicy } from './loginPolicy.ts';
 
+/** koa-views adds `render` to every context (app.ts). */
+type RenderingContext = KoaContextWithOIDC & { render: (view: string, locals: object) => Promise<void> };
+
 /** Entra-shaped paths below the tenant id. */
 export function entraRoutes(tenantId: string) {
   return {
@@ -81,7 +84,16 @@ export async function createMockProvider(config: MockIdpConfig, db: Knex): Promi
       devInteractions: { enabled: false },
       userinfo: { enabled: true },
       revocation: { enabled: true },
-      rpInitiatedLogout: { enabled: true },
+      // Testers sign out here to switch persona in one browser: the broker does not end this session.
+      rpInitiatedLogout: {
+        enabled: true,
+        async logoutSource(ctx, form) {
+          await (ctx as RenderingContext).render('logout', { title: 'Sign out of NHSmail', form });
+        },
+        async postLogoutSuccessSource(ctx) {
+          await (ctx as RenderingContext).render('logged-out', { title: 'Signed out' });
+        },
+      },
     },
     async findAccount(_ctx, id) {
       const account = await accounts.findByOid(id);
@@ -109,9 +121,8 @@ export async function createMockProvider(config: MockIdpConfig, db: Knex): Promi
     },
     loadExistingGrant: loadFirstPartyGrant,
     async renderError(ctx, out) {
-      const context = ctx as KoaContextWithOIDC & { render: (view: string, locals: object) => Promise<void> };
       ctx.type = 'html';
-      await context.render('error', {
+      await (ctx as RenderingContext).render('error', {
         title: 'Sign-in error',
         errorCode: out.error,
         errorDescription: out.error_description,

@@ -72,3 +72,17 @@ test('an account disabled since it signed in is asked to sign in again, and refu
   });
   t.is(heading(end), 'Your NHSmail account has been disabled');
 });
+
+test('signing out at the mock (linked from its home page) makes the next sign-in ask for a password', async (t) => {
+  const browser = await stillSignedInToNhsmail('jane.smith@nhs.net');
+  const home = await browser.get(`${system.mockUrl}/`);
+  const signOut = home.$('[data-testid=sign-out]').attr('href') ?? '';
+  const confirmation = await browser.get(new URL(signOut, home.url).href);
+  t.is(heading(confirmation), 'Sign out of NHSmail');
+  t.is(confirmation.$('[data-testid=test-marker]').length, 1);
+  const done = await browser.submit(confirmation, '#op\\.logoutForm', { logout: 'yes' });
+  t.is(heading(done), 'You have signed out of NHSmail');
+  const page = await signInAgain(browser);
+  t.true(page.url.startsWith(`${system.mockUrl}/`), page.url);
+  t.is(page.$('input[name=username]').length, 1, 'the NHSmail sign-in page');
+});
