@@ -225,7 +225,7 @@ try {
     process.exitCode = caught.exitCode;
   } else {
     const message = caught instanceof Error ? caught.message : String(caught);
-    process.stderr.write(`mock-idp: ${message}\n`);
+    process.stderr.write(`error: ${message}\n`);
     process.exitCode = 1;
   }
 }

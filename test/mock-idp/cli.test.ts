@@ -129,20 +129,20 @@ test('attempts and disarm', async (t) => {
 
 test('bad arguments and refusals exit non-zero with one line on stderr', async (t) => {
   const cases: Array<[string[], RegExp]> = [
-    [['next-sign-in', 'meteor_strike'], /^mock-idp: scenario: must be one of: /],
-    [['accounts', 'show', 'ghost@nhs.net'], /^mock-idp: no account ghost@nhs\.net$/],
+    [['next-sign-in', 'meteor_strike'], /^error: scenario: must be one of: /],
+    [['accounts', 'show', 'ghost@nhs.net'], /^error: no account ghost@nhs\.net$/],
     [
       ['accounts', 'create', 'jane.smith@nhs.net', '--given-name', 'J', '--family-name', 'S'],
-      /^mock-idp: account jane\.smith@nhs\.net already exists$/,
+      /^error: account jane\.smith@nhs\.net already exists$/,
     ],
     [
       ['accounts', 'create', 'weak@nhs.net', '--given-name', 'W', '--family-name', 'K', '--password', 'weak'],
-      /^mock-idp: password: must have at least 8 characters/,
+      /^error: password: must have at least 8 characters/,
     ],
     [['accounts', 'show'], /^error: missing required argument 'email'$/],
     [['attempts', '--limit', 'lots'], /argument 'lots' is invalid/],
     [['explode'], /^error: unknown command 'explode'$/],
-    [['accounts', 'update', 'jane.smith@nhs.net'], /^mock-idp: nothing to change/],
+    [['accounts', 'update', 'jane.smith@nhs.net'], /^error: nothing to change/],
   ];
   const results = await Promise.all(cases.map(([args]) => run(args)));
   cases.forEach(([, message], index) => {
@@ -151,7 +151,7 @@ test('bad arguments and refusals exit non-zero with one line on stderr', async (
   const wrongToken = await run(['--url', system.mockUrl, '--token', 'not-the-token', 'accounts'], {
     connect: false,
   });
-  assertOneLineRefusal(t, wrongToken, /^mock-idp: missing or wrong bearer token$/);
+  assertOneLineRefusal(t, wrongToken, /^error: missing or wrong bearer token$/);
 });
 
 test('an unreachable mock is one clear line, not a stack trace', async (t) => {
@@ -164,7 +164,7 @@ test('an unreachable mock is one clear line, not a stack trace', async (t) => {
   assertOneLineRefusal(
     t,
     result,
-    new RegExp(`^mock-idp: cannot reach the mock at http://127\\.0\\.0\\.1:${port} `),
+    new RegExp(`^error: cannot reach the mock at http://127\\.0\\.0\\.1:${port} `),
   );
 });
 
