@@ -1,6 +1,7 @@
 // The broker's side of sign-in: hand the browser to NHSmail, take it back, apply the account gate.
 //
-//   GET /interaction/:uid     start (or retry) the NHSmail sign-in for a pending authorization
+//   GET /interaction/:uid     start (or retry) the NHSmail sign-in for a pending authorization, or
+//                             grant a signed-in user's first-party consent at once
 //   GET /upstream/callback    NHSmail's redirect back (the one registered redirect URI): forwards the
 //                             browser to the interaction it belongs to, where the interaction cookie is sent
 //   GET /interaction/:uid/callback   validate, gate, audit, finish the authorization
@@ -14,6 +15,7 @@ import type { AuditLog } from '../accounts/audit.ts';
 import { signInGate } from '../accounts/signInGate.ts';
 import type { BrokerConfig } from '../config.ts';
 import { type UpstreamConnector, UpstreamError } from '../upstream/connector.ts';
+import { finishFirstPartyConsent } from './consent.ts';
 
 const attemptLifetimeMs = 15 * 60 * 1000;
 export const upstreamCallbackPath = '/upstream/callback';
@@ -57,6 +59,7 @@ export function interactionRoutes(options: {
     const interaction = await provider.interactionDetails(ctx.req, ctx.res);
     if (interaction.uid !== ctx.params.uid)
       ctx.throw(400, 'This sign-in does not belong to your browser session.');
+    if (interaction.prompt.name === 'consent') return finishFirstPartyConsent(provider, ctx, interaction);
     const prompt = String(interaction.params.prompt ?? '');
     try {
       const pending = await connector.startSignIn({

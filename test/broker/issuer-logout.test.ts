@@ -4,7 +4,7 @@ import test from 'ava';
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
 import { personaByEmail } from '../../seeds/personas.ts';
-import { HttpSession, mainText, type Page } from '../helpers/httpSession.ts';
+import { type HttpSession, mainText, type Page } from '../helpers/httpSession.ts';
 import {
   authorizationRequest,
   authorize,
@@ -109,43 +109,6 @@ test('an unregistered post_logout_redirect_uri is refused with the error page an
   t.false(response.body.includes('127.0.0.1:1/elsewhere'));
   t.truthy((await promptNone(client, session))?.searchParams.get('code'), 'still signed in');
 });
-
-test('prompt=none without any session answers login_required', async (t) => {
-  const client = await logoutClient(false);
-  const callback = await promptNone(client, new HttpSession());
-  t.is(callback?.searchParams.get('error'), 'login_required');
-  t.is(callback?.searchParams.get('iss'), system.brokerUrl);
-});
-
-/** Forgets the broker's cookies only, so the browser still has its NHSmail (mock) session. */
-async function forgetBrokerCookies(session: HttpSession): Promise<void> {
-  for (const cookie of await session.jar.getCookies(system.brokerUrl)) {
-    if (cookie.key.startsWith('cqrs_broker_'))
-      await session.jar.store.removeCookie(cookie.domain, cookie.path, cookie.key);
-  }
-}
-
-for (const [label, parameters] of [
-  ['prompt=login', { prompt: 'login' }],
-  ['max_age=0', { max_age: '0' }],
-] as const) {
-  test(`${label} makes NHSmail ask for the password although NHSmail has a session`, async (t) => {
-    const client = await logoutClient(false);
-    const { session } = await signIn(client, 'tom.jones@nhs.net');
-    await forgetBrokerCookies(session);
-    const silent = await authorize(client, session, undefined);
-    t.false(silent.sawNhsmailLogin, 'without it, the NHSmail session signs the user in silently');
-    const forced = await authorize(client, session, 'tom.jones@nhs.net', parameters);
-    t.true(forced.sawNhsmailLogin, 'the NHSmail sign-in form was shown');
-    const tokens = await oidc.authorizationCodeGrant(client.config, forced.callback, {
-      pkceCodeVerifier: forced.pending.codeVerifier,
-      expectedState: forced.pending.state,
-      expectedNonce: forced.pending.nonce,
-      maxAge: 'max_age' in parameters ? 0 : undefined,
-    });
-    t.is(tokens.claims()?.sub, personaByEmail('tom.jones@nhs.net')?.cqrsAccountId);
-  });
-}
 
 test('signing out sends every back-channel client of the session a valid logout token', async (t) => {
   const first = await logoutClient(true);
