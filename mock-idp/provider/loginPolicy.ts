@@ -23,7 +23,8 @@ export function loginPolicy(db: Knex): interactionPolicy.DefaultPolicy {
         // No session: the default checks ask already. Just signed in: this is the resumed request.
         if (!accountId || ctx.oidc.result?.login) return Check.NO_NEED_TO_PROMPT;
         const account = await accounts.findByOid(accountId);
-        if (!account || account.state !== 'active' || isLocked(account)) return Check.REQUEST_PROMPT;
+        // Deleted, disabled, expired or locked since: the sign-in page is where that shows.
+        if (account?.state !== 'active' || isLocked(account)) return Check.REQUEST_PROMPT;
         return (await hasArmedScenario(db, account.email)) ? Check.REQUEST_PROMPT : Check.NO_NEED_TO_PROMPT;
       },
     ),
