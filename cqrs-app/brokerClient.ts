@@ -6,6 +6,7 @@ import * as oidc from 'openid-client';
 import type { CqrsAppConfig } from './config.ts';
 
 export const requestedScope = 'openid email profile cqrs offline_access';
+const refreshGraceMs = 60_000;
 
 export interface Organisation {
   ods_code: string;
@@ -39,6 +40,8 @@ export class BrokerClient {
   private readonly config: CqrsAppConfig;
   private configuration: Promise<oidc.Configuration> | undefined;
   private jwks: ReturnType<typeof createRemoteJWKSet> | undefined;
+  /** Refreshes in flight or just done, by the refresh token they redeemed. */
+  private readonly refreshes = new Map<string, Promise<TokenSet>>();
 
   constructor(config: CqrsAppConfig) {
     this.config = config;
@@ -115,12 +118,25 @@ export class BrokerClient {
     };
   }
 
-  /** Uses the refresh token; the broker rotates it, so the new one replaces the old. */
-  async refresh(tokens: TokenSet): Promise<TokenSet> {
-    if (!tokens.refreshToken) throw new Error('no refresh token');
-    const configuration = await this.discover();
-    const response = await oidc.refreshTokenGrant(configuration, tokens.refreshToken);
-    return this.tokenSet(response, tokens);
+  /**
+   * Uses the refresh token; the broker rotates it, so the new one replaces the old. The broker treats a
+   * second use of a refresh token as theft and revokes the grant, so requests of one session that find
+   * the access token expired together share one refresh, and for a minute afterwards a request that
+   * read the session before the rotation was saved gets the same result instead of reusing the token.
+   */
+  refresh(tokens: TokenSet): Promise<TokenSet> {
+    const refreshToken = tokens.refreshToken;
+    if (!refreshToken) return Promise.reject(new Error('no refresh token'));
+    let pending = this.refreshes.get(refreshToken);
+    if (!pending) {
+      pending = this.discover()
+        .then((configuration) => oidc.refreshTokenGrant(configuration, refreshToken))
+        .then((response) => this.tokenSet(response, tokens));
+      this.refreshes.set(refreshToken, pending);
+      const forget = () => this.refreshes.delete(refreshToken);
+      pending.then(() => setTimeout(forget, refreshGraceMs).unref(), forget);
+    }
+    return pending;
   }
 
   async endSessionUrl(idToken: string, state: string): Promise<URL> {
