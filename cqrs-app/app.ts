@@ -26,6 +26,12 @@ export async function createCqrsApp(config: CqrsAppConfig, deps: { db: Knex; log
 
   app.use(correlationAndLogging(logger));
   app.use(securityHeaders());
+  // Before the error handler's try block, so that its error page has the layout's header whatever failed.
+  app.use(async (ctx: Context, next: Next) => {
+    ctx.state.serviceName = 'Calculating Quality Reporting Service';
+    ctx.state.serviceHref = '/';
+    await next();
+  });
   app.use(
     errorHandler(logger, async (ctx, view) => {
       ctx.type = 'html';
@@ -63,8 +69,6 @@ export async function createCqrsApp(config: CqrsAppConfig, deps: { db: Knex; log
     ),
   );
   app.use(async (ctx: Context, next: Next) => {
-    ctx.state.serviceName = 'Calculating Quality Reporting Service';
-    ctx.state.serviceHref = '/';
     const user = (ctx.session as { user?: unknown } | null)?.user;
     ctx.state.navigation = [
       { href: '/', text: 'Home' },
