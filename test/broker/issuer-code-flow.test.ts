@@ -172,6 +172,27 @@ for (const [label, alter] of alteredRedirectUris) {
   });
 }
 
+test('an unknown client_id shows the broker error page and never redirects', async (t) => {
+  const { url } = await authorizationRequest(client, { client_id: 'no-such-client' });
+  const response = await new HttpSession().get(url.href, { follow: false });
+  t.is(response.status, 400);
+  t.is(response.headers.get('location'), null);
+  t.is(response.$('[data-testid=page-heading]').text().trim(), 'Authentication Error');
+});
+
+test('response types other than code are refused at the redirect URI', async (t) => {
+  for (const responseType of ['token', 'id_token', 'code id_token']) {
+    const { url } = await authorizationRequest(client, { response_type: responseType });
+    const outcome = await browse(new HttpSession(), url.href, client.redirectUri);
+    const response = outcome.callback ?? new URL('http://none');
+    // An implicit or hybrid request answers in the fragment.
+    const parameters = new URLSearchParams(response.hash.slice(1) || response.search);
+    t.is(parameters.get('error'), 'unsupported_response_type', responseType);
+    t.is(parameters.get('access_token'), null);
+    t.is(parameters.get('id_token'), null);
+  }
+});
+
 test('a reused authorization code is refused with invalid_grant and revokes what it issued', async (t) => {
   const { pending, callback } = await authorize(client, new HttpSession(), 'jane.smith@nhs.net');
   const tokens = await redeem(client, callback, pending);
