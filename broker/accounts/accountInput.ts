@@ -3,6 +3,9 @@
 import { z } from 'zod';
 import { accountStatuses, type NewAccount, normaliseEmail } from './accountStore.ts';
 
+/** Line breaks and other control characters would break tables, CSV rows and the claims apps display. */
+const printable = /^\P{Cc}*$/u;
+
 /** Lower-case identifiers, as organisation types and CQRS roles are spelt (`gp_practice`, `practice_user`). */
 const identifier = z
   .string()
@@ -23,14 +26,20 @@ export const organisationSchema = z
       .trim()
       .min(1, 'organisation name is empty')
       .max(300, 'organisation name is longer than 300 characters')
-      .regex(/^[^|;]*$/, 'organisation name may not contain | or ;'),
+      .regex(/^[^|;]*$/, 'organisation name may not contain | or ;')
+      .regex(printable, 'organisation name may not contain line breaks or other control characters'),
     type: identifier.max(32, 'organisation type is longer than 32 characters'),
     roles: z.array(identifier.max(64)).min(1, 'an organisation needs at least one role'),
   })
   .transform((organisation) => ({ ...organisation, roles: [...new Set(organisation.roles)] }));
 
 const personName = (label: string) =>
-  z.string().trim().min(1, `${label} is empty`).max(200, `${label} is longer than 200 characters`);
+  z
+    .string()
+    .trim()
+    .min(1, `${label} is empty`)
+    .max(200, `${label} is longer than 200 characters`)
+    .regex(printable, `${label} may not contain line breaks or other control characters`);
 
 export const emailSchema = z
   .string()

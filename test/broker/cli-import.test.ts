@@ -24,21 +24,23 @@ test('import writes the good rows and reports each bad row with its row number',
     'odd.status@nhs.net,Odd,Status,disabled,',
     'bad.orgs@nhs.net,Bad,Orgs,active,A81001|The Densham Surgery|practice_user',
     'NEW.USER@nhs.net,Second,Copy,active,',
-    '"Multi.Line@nhs.net","Mary ""May""","Smith,\nJones",suspended,"QE1|NHS Lancashire and South Cumbria ICB|icb|commissioner,user_administrator;P81002|Ash Tree Medical Practice|gp_practice|commissioner"',
+    '"Multi.Line@nhs.net",Mary,"Smith\nJones",active,',
     'too.many@nhs.net,Too,Many,active,,extra',
+    '"Quote.Comma@nhs.net","Mary ""May""","Smith, Jones",suspended,"QE1|NHS Lancashire and South Cumbria ICB|icb|commissioner,user_administrator;P81002|Ash Tree Medical Practice|gp_practice|commissioner"',
     'tom.jones@nhs.net,Thomas,Jones,,QE1|NHS Lancashire and South Cumbria ICB|icb|commissioner',
   ]);
   const result = await cli.run('accounts', 'import', file);
   t.is(result.code, 2, result.stderr);
   t.is(
     result.stdout,
-    `Imported accounts.csv: 8 row(s); 2 created, 1 updated, 0 unchanged, 5 failed (listed in ${file}.errors.csv).\n`,
+    `Imported accounts.csv: 9 row(s); 2 created, 1 updated, 0 unchanged, 6 failed (listed in ${file}.errors.csv).\n`,
   );
   const expectedErrors = [
     'row 3 (not-an-email): not a valid email address',
     'row 4 (odd.status@nhs.net): status must be active or suspended',
     'row 5 (bad.orgs@nhs.net): organisation 1: "A81001|The Densham Surgery|practice_user" is not ODS|name|type|roles',
     'row 6 (NEW.USER@nhs.net): duplicate: new.user@nhs.net is already in row 2',
+    'row 7 (Multi.Line@nhs.net): family name may not contain line breaks or other control characters',
     'row 9 (too.many@nhs.net): expected 5 fields, found 6',
   ];
   t.is(result.stderr, `${expectedErrors.join('\n')}\n`);
@@ -50,6 +52,7 @@ test('import writes the good rows and reports each bad row with its row number',
       '4,odd.status@nhs.net,status must be active or suspended',
       '5,bad.orgs@nhs.net,"organisation 1: ""A81001|The Densham Surgery|practice_user"" is not ODS|name|type|roles"',
       '6,NEW.USER@nhs.net,duplicate: new.user@nhs.net is already in row 2',
+      '7,Multi.Line@nhs.net,family name may not contain line breaks or other control characters',
       '9,too.many@nhs.net,"expected 5 fields, found 6"',
       '',
     ].join('\n'),
@@ -58,14 +61,24 @@ test('import writes the good rows and reports each bad row with its row number',
   await cli.withDatabase(async (db) => {
     const emails = await db('accounts').orderBy('email').pluck('email');
     t.true(emails.includes('new.user@nhs.net'));
-    t.true(emails.includes('multi.line@nhs.net'));
-    for (const refused of ['not-an-email', 'odd.status@nhs.net', 'bad.orgs@nhs.net', 'too.many@nhs.net'])
+    t.true(emails.includes('quote.comma@nhs.net'));
+    for (const refused of [
+      'not-an-email',
+      'odd.status@nhs.net',
+      'bad.orgs@nhs.net',
+      'multi.line@nhs.net',
+      'too.many@nhs.net',
+    ])
       t.false(emails.includes(refused), refused);
     t.is(emails.length, 9);
     const newUser = await db('accounts').where({ email: 'new.user@nhs.net' }).first();
     t.is(newUser.given_name, 'New', 'the first row of a duplicated email wins');
-    const multi = await db('accounts').where({ email: 'multi.line@nhs.net' }).first();
-    t.like(multi, { given_name: 'Mary "May"', family_name: 'Smith,\nJones', status: 'suspended' });
+    const quoted = await db('accounts').where({ email: 'quote.comma@nhs.net' }).first();
+    t.like(quoted, { given_name: 'Mary "May"', family_name: 'Smith, Jones', status: 'suspended' });
+    t.deepEqual(
+      await db('account_organisations').where({ account_id: quoted.id }).orderBy('ods_code').pluck('roles'),
+      ['["commissioner"]', '["commissioner","user_administrator"]'],
+    );
     const tom = await db('accounts').where({ email: 'tom.jones@nhs.net' }).first();
     t.like(tom, {
       id: personaByEmail('tom.jones@nhs.net')?.cqrsAccountId,
