@@ -96,12 +96,14 @@ test('a refresh token works only for the client it was issued to', async (t) => 
   t.truthy((await oidc.refreshTokenGrant(client.config, refreshTokenOf(tokens))).access_token);
 });
 
-test('revoking an access token stops it at userinfo and introspection', async (t) => {
+test('revoking an access token stops it, and the refresh token of the same sign-in', async (t) => {
   const { tokens } = await signIn(client, janeEmail);
   t.true((await oidc.tokenIntrospection(client.config, tokens.access_token)).active);
   await oidc.tokenRevocation(client.config, tokens.access_token, { token_type_hint: 'access_token' });
   t.is(await userinfoStatus(tokens.access_token, 'GET'), 401);
   t.false((await oidc.tokenIntrospection(client.config, tokens.access_token)).active);
+  // oidc-provider revokes every token of the grant, so the sign-in's refresh token goes too.
+  t.is(await oauthErrorOf(oidc.refreshTokenGrant(client.config, refreshTokenOf(tokens))), 'invalid_grant');
 });
 
 test('revoking a refresh token ends the grant', async (t) => {
