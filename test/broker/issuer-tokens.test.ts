@@ -146,7 +146,13 @@ test('introspection says inactive for an unknown token', async (t) => {
 });
 
 test('a registered resource server may introspect another client’s token', async (t) => {
-  const resourceServer = await registerClient(system, host, { cqrs_resource_server: true });
+  // As `cqrs-broker clients add <id> --resource-server` registers it: no redirect URIs, no grants.
+  const resourceServer = await registerClient(system, host, {
+    redirect_uris: [],
+    grant_types: [],
+    response_types: [],
+    cqrs_resource_server: true,
+  });
   const { tokens } = await signIn(client, janeEmail);
   const result = await oidc.tokenIntrospection(resourceServer.config, tokens.access_token);
   t.true(result.active);
