@@ -75,19 +75,36 @@ export function accountsToCsv(accounts: readonly CqrsAccount[]): string {
 }
 
 export interface CsvRow {
-  /** The row as a spreadsheet numbers it: the header is row 1 (the file line where the row starts). */
+  /** The file line where the row starts (the header is row 1): a spreadsheet's row number for ordinary files. */
   row: number;
   fields: Partial<Record<CsvColumn, string>>;
   /** Set when the row has the wrong number of fields. */
   error?: string;
 }
 
+/**
+ * Line numbers by byte offset, counting `\r\n`, `\n` and a lone `\r` as one line break each, as
+ * editors do. (csv-parse's own `info.lines` counts a quoted `\r\n` as two lines.)
+ */
+function lineCounter(bytes: Buffer): (offset: number) => number {
+  let position = 0;
+  let line = 1;
+  return (offset) => {
+    for (; position < offset; position += 1) {
+      const byte = bytes[position];
+      if (byte === 0x0a || (byte === 0x0d && bytes[position + 1] !== 0x0a)) line += 1;
+    }
+    return line;
+  };
+}
+
 /** Parses the whole file up front: a broken header or an unclosed quote stops the import before any write. */
 export function readAccountsCsv(text: string): CsvRow[] {
-  let records: Array<{ record: string[]; info: { lines: number } }>;
+  const bytes = Buffer.from(text, 'utf8');
+  let records: Array<{ record: string[]; info: { bytes: number } }>;
   try {
-    // The sync parser's types ignore `info: true`, which wraps each record with its line numbers.
-    records = parse(text, {
+    // The sync parser's types ignore `info: true`, which wraps each record with its end offset.
+    records = parse(bytes, {
       bom: true,
       info: true,
       relax_column_count: true,
@@ -106,10 +123,15 @@ export function readAccountsCsv(text: string): CsvRow[] {
   }
   const missing = requiredColumns.filter((name) => !columns.includes(name));
   if (missing.length > 0) throw new CliError(`the header lacks the column(s) ${missing.join(', ')}`);
+  const lineAt = lineCounter(bytes);
+  let previousEnd = header.info.bytes;
   return rows.map(({ record, info }) => {
-    // info.lines is where the record ends; a quoted cell may span lines, so count back to its start.
-    const spannedLines = record.reduce((count, field) => count + (field.match(/\n/g)?.length ?? 0), 0);
-    const row = info.lines - spannedLines;
+    // A record starts where the previous one ended, after any blank lines the parser skipped; its
+    // line there is its row number, even when a quoted cell spans several lines.
+    let start = previousEnd;
+    while (bytes[start] === 0x0d || bytes[start] === 0x0a) start += 1;
+    previousEnd = info.bytes;
+    const row = lineAt(start);
     const fields: CsvRow['fields'] = {};
     for (const [index, name] of columns.entries()) fields[name as CsvColumn] = record[index];
     if (record.length !== columns.length)
