@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { parseAccountInput } from '../accounts/accountInput.ts';
 import { AccountStore, normaliseEmail } from '../accounts/accountStore.ts';
 import { AccountAdministration, type ImportOutcome } from '../accounts/administration.ts';
-import { CliError, withBroker } from './context.ts';
+import { CliError, failureReason, withBroker } from './context.ts';
 import { accountsToCsv, type CsvRow, decodeOrganisations, errorsToCsv, readAccountsCsv } from './csv.ts';
 import { note, print } from './output.ts';
 
@@ -92,7 +92,7 @@ async function importAccounts(file: string): Promise<void> {
           const { outcome } = await administration.importAccount(validated.account, path.basename(file));
           counts[outcome] += 1;
         } catch (error) {
-          fail(`not saved: ${(error as Error).message.split('\n')[0]}`);
+          fail(`not saved: ${failureReason(error)}`);
         }
       }
       bar.tick(errors.length);

@@ -48,6 +48,18 @@ export async function withBroker<T>(work: (context: CliContext) => Promise<T>): 
   }
 }
 
+/**
+ * The first line of an unexpected error's message, without the SQL that knex puts in front of a
+ * database error (`<query with its values> - <database message>`): the values may be personal data.
+ */
+export function failureReason(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const firstLine = error.message.split('\n')[0] ?? '';
+  const fromDatabase = 'code' in error && firstLine.includes(' - ');
+  const reason = fromDatabase ? firstLine.slice(firstLine.lastIndexOf(' - ') + 3) : firstLine;
+  return reason.slice(0, 300) || String((error as NodeJS.ErrnoException).code ?? error.name);
+}
+
 /** For repeatable options (`--redirect-uri a --redirect-uri b`). */
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];

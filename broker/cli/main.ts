@@ -10,7 +10,7 @@ import { AccountLinkError, AccountNotFoundError } from '../accounts/administrati
 import { registerAccountCommands } from './accounts.ts';
 import { registerAuditCommand } from './audit.ts';
 import { registerClientCommands } from './clients.ts';
-import { CliError } from './context.ts';
+import { CliError, failureReason } from './context.ts';
 import { registerKeyCommands } from './keys.ts';
 import { registerSetupCommands } from './setup.ts';
 
@@ -23,16 +23,12 @@ const expected = [
   ClientExistsError,
 ];
 
-/** One line for any failure. Unexpected errors show only their first line: knex messages carry SQL. */
+/** One line for any failure, never a stack trace. */
 function describe(error: unknown): string {
-  if (expected.some((type) => error instanceof type)) return (error as Error).message.replace(/\n\s*/g, '; ');
+  if (expected.some((type) => error instanceof type))
+    return (error as Error).message.replace(/:\n\s*/g, ': ').replace(/\n\s*/g, '; ');
   if (error instanceof AggregateError && error.errors.length > 0) return describe(error.errors[0]);
-  if (error instanceof Error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const message = error.message.split('\n')[0]?.slice(0, 300) || code || error.name;
-    return `unexpected failure: ${message}`;
-  }
-  return `unexpected failure: ${String(error)}`;
+  return `unexpected failure: ${failureReason(error)}`;
 }
 
 const program = new Command('cqrs-broker')
