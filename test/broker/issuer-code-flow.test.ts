@@ -142,6 +142,14 @@ test('an authorization request with code_challenge_method=plain is refused', asy
   t.is(outcome.callback?.searchParams.get('code'), null);
 });
 
+test('a code_challenge without code_challenge_method is refused, not taken as plain', async (t) => {
+  const { url } = await authorizationRequest(client);
+  url.searchParams.delete('code_challenge_method');
+  const outcome = await browse(new HttpSession(), url.href, client.redirectUri);
+  t.is(outcome.callback?.searchParams.get('error'), 'invalid_request');
+  t.is(outcome.callback?.searchParams.get('code'), null);
+});
+
 test('a token request with the wrong code_verifier is refused with invalid_grant', async (t) => {
   const { pending, callback } = await authorize(client, new HttpSession(), 'jane.smith@nhs.net');
   const wrong = { ...pending, codeVerifier: oidc.randomPKCECodeVerifier() };
