@@ -159,14 +159,14 @@ test('user IDs match case-insensitively and ignore surrounding spaces', async (t
   const { page } = await signInAs(system, '  TOM.Jones@NHS.Net ');
   assertMessageCentre(t, page, 'Tom Jones');
   const attempts = (await (
-    await fetch(`${system.mockUrl}/_mock/attempts?email=Tom.Jones@nhs.net&limit=1`, {
+    await fetch(`${system.mockUrl}/_mock/attempts?email=Tom.Jones@nhs.net&limit=50`, {
       headers: { authorization: `Bearer ${system.controlToken}` },
     })
   ).json()) as { attempts: Array<{ email: string; outcome: string }> };
-  t.deepEqual(
-    attempts.attempts.map((attempt) => [attempt.email, attempt.outcome]),
-    [['tom.jones@nhs.net', 'success']],
-  );
+  // Other tests in this file sign Tom in (or fail to) at the same time: look for this success among them.
+  t.true(attempts.attempts.length > 0);
+  t.true(attempts.attempts.every((attempt) => attempt.email === 'tom.jones@nhs.net'));
+  t.true(attempts.attempts.some((attempt) => attempt.outcome === 'success'));
 });
 
 test('"This is a private computer" makes the NHSmail session cookie persistent; without it, a session cookie', async (t) => {
