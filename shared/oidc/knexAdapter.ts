@@ -53,6 +53,10 @@ export function createKnexAdapter(db: Knex): AdapterConstructor {
         .whereNull('consumed_at')
         .update({ consumed_at: Date.now() });
       if (updated === 0) {
+        // Lost a race with another redemption of the same code or refresh token: treat it as the reuse
+        // it is and revoke everything issued from the grant (RFC 6749 §4.1.2, RFC 9700 §4.14.2).
+        const row = await db('oidc_payloads').where({ model: this.model, id }).first('grant_id');
+        if (row?.grant_id) await db('oidc_payloads').where({ grant_id: row.grant_id }).delete();
         throw new errors.InvalidGrant(`${this.model} already consumed`);
       }
     }

@@ -123,6 +123,19 @@ function conformance(backend: Backend) {
     t.is(results.filter((result) => result.status === 'fulfilled').length, 1);
   });
 
+  conformanceTest('losing a consume race revokes every payload of the grant', async (t) => {
+    await adapter('AuthorizationCode').upsert('c-race', { grantId: 'g-reused', jti: 'c-race' }, 60);
+    await adapter('AccessToken').upsert('at-reused', { grantId: 'g-reused', jti: 'at-reused' }, 60);
+    await adapter('AccessToken').upsert('at-other', { grantId: 'g-other', jti: 'at-other' }, 60);
+    const results = await Promise.allSettled([
+      adapter('AuthorizationCode').consume('c-race'),
+      adapter('AuthorizationCode').consume('c-race'),
+    ]);
+    t.is(results.filter((result) => result.status === 'rejected').length, 1);
+    t.is(await adapter('AccessToken').find('at-reused'), undefined);
+    t.truthy(await adapter('AccessToken').find('at-other'));
+  });
+
   conformanceTest('destroy and revokeByGrantId remove only what they name', async (t) => {
     const accessTokens = adapter('AccessToken');
     await accessTokens.upsert('at1', { grantId: 'grant-a', jti: 'at1' }, 60);
