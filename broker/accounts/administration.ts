@@ -3,7 +3,7 @@
 // and tokens at once rather than when they expire.
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import { revokeAccountTokens } from '../issuer/provider.ts';
+import { revokeAccountTokens } from '../issuer/revocation.ts';
 import { AccountStore, type CqrsAccount, type NewAccount, normaliseEmail } from './accountStore.ts';
 import { AuditLog } from './audit.ts';
 

@@ -13,6 +13,7 @@ import {
   rotateClientSecret,
 } from '../../shared/oidc/clientStore.ts';
 import { AuditLog } from '../accounts/audit.ts';
+import { revokeClientTokens } from '../issuer/revocation.ts';
 import { CliError, collect, withBroker } from './context.ts';
 import { formatTime, isoTime, note, print, printJson, printTable } from './output.ts';
 
@@ -93,17 +94,6 @@ function checkAddOptions(clientId: string, options: AddOptions): void {
 
 async function audit(db: Knex, outcome: string, clientId: string, detail: string): Promise<void> {
   await new AuditLog(db).record({ event: 'client', outcome, correlationId: randomUUID(), clientId, detail });
-}
-
-/**
- * Ends the tokens and grants issued to a removed client: otherwise a client registered later under
- * the same id would find them valid again. LIKE wildcards in the id are escaped.
- */
-async function revokeClientTokens(db: Knex, clientId: string): Promise<number> {
-  const escaped = JSON.stringify(clientId).replace(/[\\%_]/g, (character) => `\\${character}`);
-  return db('oidc_payloads')
-    .whereRaw(`payload like ? escape '\\'`, [`%"clientId":${escaped}%`])
-    .delete();
 }
 
 function printSecret(clientId: string, secret: string, json: boolean | undefined): void {

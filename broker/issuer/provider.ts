@@ -152,9 +152,3 @@ export async function createIssuer(
   installHashedClientSecrets(provider);
   return provider;
 }
-
-/** Ends every session, grant and token of an account (used when it is suspended). */
-export async function revokeAccountTokens(db: Knex, accountId: string): Promise<number> {
-  const marker = `%"accountId":${JSON.stringify(accountId)}%`;
-  return db('oidc_payloads').where('payload', 'like', marker).delete();
-}

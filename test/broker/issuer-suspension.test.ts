@@ -2,7 +2,7 @@
 // no longer signs it in silently, whether or not its tokens were revoked with it.
 import test from 'ava';
 import * as oidc from 'openid-client';
-import { revokeAccountTokens } from '../../broker/issuer/provider.ts';
+import { revokeAccountTokens } from '../../broker/issuer/revocation.ts';
 import { personaByEmail } from '../../seeds/personas.ts';
 import type { HttpSession } from '../helpers/httpSession.ts';
 import {

@@ -1,7 +1,7 @@
 // The CQRS app keeps a signed-in user going with the broker's refresh tokens: an expired access token is
 // refreshed (and the rotated refresh token stored); a refused refresh ends the app session.
 import test from 'ava';
-import { revokeAccountTokens } from '../../broker/issuer/provider.ts';
+import { revokeAccountTokens } from '../../broker/issuer/revocation.ts';
 import { personaByEmail } from '../../seeds/personas.ts';
 import { signInAs } from '../helpers/flows.ts';
 import { mainText } from '../helpers/httpSession.ts';
