@@ -263,7 +263,20 @@ export function loginRoutes(options: {
     const { progress, account } = await loadProgress(ctx, 'mfa');
     const code = (formBody(ctx).code ?? '').replace(/\s+/g, '');
     if (code !== account.mfaCode) {
-      await attempt(ctx, account.email, 'mfa_invalid_code', outcomeCodes.mfa, undefined);
+      // Wrong codes count toward lockout like wrong passwords, so codes cannot be guessed endlessly.
+      const nowLocked = await recordFailedPassword(db, account.email, config.lockout);
+      await attempt(
+        ctx,
+        account.email,
+        nowLocked ? 'mfa_invalid_code_locked' : 'mfa_invalid_code',
+        outcomeCodes.mfa,
+        undefined,
+      );
+      if (nowLocked) {
+        await db('login_progress').where({ uid: ctx.params.uid }).delete();
+        await ctx.render('locked', { title: ctx.state.skin.lockedHeading });
+        return;
+      }
       await renderStep(ctx, 'mfa', account, ctx.state.skin.mfaInvalid);
       return;
     }

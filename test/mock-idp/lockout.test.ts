@@ -156,3 +156,16 @@ test('the lock lasts MOCK_LOCKOUT_MINUTES (a fraction here) and then the account
   const { page } = await signInAs(brief, email);
   t.is(page.url, `${brief.appUrl}/messages`);
 });
+
+test('wrong one-time codes count toward lockout: the third locks mfa.user', async (t) => {
+  const { session, page } = await signInAs(quick, 'mfa.user@nhs.net');
+  t.is(heading(page), 'Enter your verification code');
+  let answer = page;
+  for (let attempt = 1; attempt <= 2; attempt += 1) {
+    answer = await session.submit(answer, 'form:has(input[name=code])', { code: '000000' });
+    t.regex(mainText(answer), /The code you entered is not correct/);
+  }
+  answer = await session.submit(answer, 'form:has(input[name=code])', { code: '000000' });
+  t.is(heading(answer), lockedHeading);
+  t.true((await mockAccount(quick, 'mfa.user@nhs.net')).locked);
+});
