@@ -35,7 +35,7 @@ export async function createBroker(
   const audit = new AuditLog(db);
   const connector = deps.connector ?? createConnector(config.upstream);
   const provider = await createIssuer(config, db, accounts);
-  provider.proxy = process.env.TRUST_PROXY === 'true';
+  provider.proxy = config.trustProxy;
   logIssuerEvents(provider, logger);
 
   provider.use(correlationAndLogging(logger));

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { brokerUpstreamClient, cqrsAppClient } from '../seeds/clients.ts';
 import { mockTenantId } from '../seeds/personas.ts';
 import {
+  booleanSchema,
   ConfigError,
   dataDirectory,
   type Environment,
@@ -44,6 +45,8 @@ export interface BrokerConfig {
   cqrsAppUrl: string;
   cqrsAppSecret: string;
   logLevel: string;
+  /** Believe X-Forwarded-* headers (behind a TLS-terminating proxy). */
+  trustProxy: boolean;
   secureCookies: boolean;
   production: boolean;
 }
@@ -76,6 +79,7 @@ const schema = z.object({
   CQRS_APP_URL: urlSchema.default('http://localhost:3002'),
   CQRS_APP_CLIENT_SECRET: z.string().min(16).default(cqrsAppClient.developmentSecret),
   LOG_LEVEL: logLevelSchema.default('info'),
+  TRUST_PROXY: booleanSchema.default(false),
 });
 
 export function loadConfig(env: Environment): Readonly<BrokerConfig> {
@@ -122,6 +126,7 @@ export function loadConfig(env: Environment): Readonly<BrokerConfig> {
     cqrsAppUrl: parsed.CQRS_APP_URL,
     cqrsAppSecret: parsed.CQRS_APP_CLIENT_SECRET,
     logLevel: parsed.LOG_LEVEL,
+    trustProxy: parsed.TRUST_PROXY,
     secureCookies: issuer.startsWith('https://'),
     production,
   });

@@ -21,7 +21,7 @@ export async function createCqrsApp(config: CqrsAppConfig, deps: { db: Knex; log
   const { db, logger } = deps;
   const app = new Koa();
   app.keys = await ensureCookieKeys(db);
-  app.proxy = process.env.TRUST_PROXY === 'true';
+  app.proxy = config.trustProxy;
   const client = new BrokerClient(config);
 
   app.use(correlationAndLogging(logger));

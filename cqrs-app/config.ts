@@ -3,6 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { cqrsAppClient } from '../seeds/clients.ts';
 import {
+  booleanSchema,
   dataDirectory,
   type Environment,
   freeze,
@@ -21,6 +22,8 @@ export interface CqrsAppConfig {
   clientSecret: string;
   database: { url: string | undefined; sqliteFile: string };
   logLevel: string;
+  /** Believe X-Forwarded-* headers (behind a TLS-terminating proxy). */
+  trustProxy: boolean;
   secureCookies: boolean;
   allowHttp: boolean;
 }
@@ -36,6 +39,7 @@ const schema = z.object({
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
     .optional(),
   LOG_LEVEL: logLevelSchema.default('info'),
+  TRUST_PROXY: booleanSchema.default(false),
 });
 
 export function loadConfig(env: Environment): Readonly<CqrsAppConfig> {
@@ -59,6 +63,7 @@ export function loadConfig(env: Environment): Readonly<CqrsAppConfig> {
       sqliteFile: path.join(dataDirectory(env), 'cqrs-app.sqlite'),
     },
     logLevel: parsed.LOG_LEVEL,
+    trustProxy: parsed.TRUST_PROXY,
     secureCookies: baseUrl.startsWith('https://'),
     allowHttp: env.NODE_ENV !== 'production' && parsed.BROKER_ISSUER.startsWith('http://'),
   });

@@ -33,7 +33,7 @@ export async function createMockIdp(
   const { db, logger } = deps;
   const provider = await createMockProvider(config, db);
   const routes = entraRoutes(config.tenantId);
-  provider.proxy = process.env.TRUST_PROXY === 'true';
+  provider.proxy = config.trustProxy;
 
   provider.use(correlationAndLogging(logger));
   provider.use(securityHeaders());

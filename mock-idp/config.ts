@@ -37,6 +37,8 @@ export interface MockIdpConfig {
     postLogoutRedirectUris: string[];
   };
   logLevel: string;
+  /** Believe X-Forwarded-* headers (behind a TLS-terminating proxy). */
+  trustProxy: boolean;
   secureCookies: boolean;
 }
 
@@ -59,6 +61,7 @@ const schema = z.object({
   MOCK_BROKER_REDIRECT_URIS: z.string().default(`http://localhost:3000${brokerUpstreamClient.redirectPath}`),
   MOCK_BROKER_POST_LOGOUT_REDIRECT_URIS: z.string().default('http://localhost:3000/'),
   LOG_LEVEL: logLevelSchema.default('info'),
+  TRUST_PROXY: booleanSchema.default(false),
 });
 
 function uriList(value: string, variable: string): string[] {
@@ -114,6 +117,7 @@ export function loadConfig(env: Environment): Readonly<MockIdpConfig> {
       ),
     },
     logLevel: parsed.LOG_LEVEL,
+    trustProxy: parsed.TRUST_PROXY,
     secureCookies: baseUrl.startsWith('https://'),
   });
 }
