@@ -10,7 +10,7 @@ import { startSystem } from '../test/helpers/system.ts';
 const folder = path.resolve(process.argv[2] ?? 'screenshots');
 await mkdir(folder, { recursive: true });
 // Trainer mode off: the guide's pages as users see them.
-const system = await startSystem({ env: { MOCK_TRAINER_MODE: 'false' } });
+const system = await startSystem({ env: { MOCK_TRAINER_MODE: 'false', UPSTREAM_TIMEOUT_MS: '15000' } });
 const browser = await launchBrowser();
 
 async function shoot(page: Page, name: string) {
@@ -21,13 +21,22 @@ async function shoot(page: Page, name: string) {
 
 async function toNhsmail(page: Page) {
   await page.goto(`${system.appUrl}/`);
-  await Promise.all([page.waitForNavigation(), page.click('[data-testid=sign-in]')]);
+  await Promise.all([
+    page.waitForNavigation({ waitUntil: 'networkidle0' }),
+    page.click('[data-testid=sign-in]'),
+  ]);
+  await page.waitForSelector('#username');
 }
 
-async function submit(page: Page, userId: string, password: string) {
+async function submit(page: Page, userId: string, password: string, arrival: string) {
   await page.type('#username', userId);
   await page.type('#password', password);
-  await Promise.all([page.waitForNavigation(), page.click('form button[type=submit]')]);
+  await Promise.all([
+    page.waitForNavigation({ waitUntil: 'networkidle0' }),
+    page.click('form button[type=submit]'),
+  ]);
+  // The journey crosses three services; shoot only once the page the guide shows has arrived.
+  await page.waitForSelector(arrival);
 }
 
 try {
@@ -36,15 +45,21 @@ try {
     ['step-2-nhsmail-sign-in', toNhsmail],
     [
       'step-3-message-centre',
-      (page) => toNhsmail(page).then(() => submit(page, 'jane.smith@nhs.net', seededPassword)),
+      (page) =>
+        toNhsmail(page).then(() =>
+          submit(page, 'jane.smith@nhs.net', seededPassword, '[data-testid=user-name]'),
+        ),
     ],
     [
       'step-4-incorrect-user-id-or-password',
-      (page) => toNhsmail(page).then(() => submit(page, 'nhs.net', 'wrong')),
+      (page) => toNhsmail(page).then(() => submit(page, 'nhs.net', 'wrong', '.nhsuk-error-summary')),
     ],
     [
       'step-5-authentication-error',
-      (page) => toNhsmail(page).then(() => submit(page, 'no.cqrs@nhs.net', seededPassword)),
+      (page) =>
+        toNhsmail(page).then(() =>
+          submit(page, 'no.cqrs@nhs.net', seededPassword, '[data-testid=correlation-id]'),
+        ),
     ],
   ];
   for (const [name, go] of steps) {

@@ -78,7 +78,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     MOCK_IDP_URL: mockUrl,
     MOCK_BROKER_REDIRECT_URIS: `${brokerUrl}/upstream/callback`,
     MOCK_BROKER_POST_LOGOUT_REDIRECT_URIS: `${brokerUrl}/`,
-    MOCK_SLOW_RESPONSE_MS: '2500',
+    // Well past the broker's upstream timeout below, which itself leaves room for a loaded machine.
+    MOCK_SLOW_RESPONSE_MS: '7000',
     ...common,
   });
   const mockDb = createDatabase(mockConfig.database);
@@ -93,7 +94,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
   const brokerConfig = loadBrokerConfig({
     BROKER_ISSUER: brokerUrl,
     UPSTREAM_ISSUER: mockConfig.issuer,
-    UPSTREAM_TIMEOUT_MS: '1500',
+    UPSTREAM_TIMEOUT_MS: '4000',
     UPSTREAM_JWKS_COOLDOWN_SECONDS: '0',
     CQRS_APP_URL: appUrl,
     ...(options.brokerPostgresUrl

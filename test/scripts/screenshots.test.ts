@@ -22,7 +22,9 @@ test('the screenshots command writes a PNG for each step of the guide', async (t
     for (const file of files) {
       const bytes = await readFile(path.join(folder, file));
       t.is(bytes.subarray(1, 4).toString('latin1'), 'PNG', file);
-      t.true(bytes.length > 10_000, `${file} has content`);
+      // IHDR: width and height are the first fields of the first chunk.
+      t.is(bytes.readUInt32BE(16), 1024, `${file} width`);
+      t.true(bytes.readUInt32BE(20) >= 768, `${file} height`);
     }
   } finally {
     await rm(folder, { recursive: true, force: true });
