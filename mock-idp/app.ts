@@ -46,6 +46,7 @@ export async function createMockIdp(
           title: 'Sign-in error',
           correlationId: view.correlationId,
           errorCode: undefined,
+          message: view.message,
         });
       },
       { jsonPathPrefix: '/_mock/' },

@@ -63,7 +63,10 @@ export function errorHandler(
       const correlationId = String(ctx.state.correlationId ?? randomUUID());
       if (status >= 500) logger.error({ correlationId, err: caught }, 'request failed');
       else logger.warn({ correlationId, status, message: error.message }, 'request refused');
-      const message = status < 500 && error.expose ? error.message : undefined;
+      // Our own ctx.throw messages are written for users; oidc-provider's are bare error codes.
+      const isProviderError =
+        typeof (caught as { error_description?: unknown }).error_description === 'string';
+      const message = status < 500 && error.expose && !isProviderError ? error.message : undefined;
       ctx.status = status;
       if (options.jsonPathPrefix && ctx.path.startsWith(options.jsonPathPrefix)) {
         const code = jsonErrorCodes[status] ?? (status < 500 ? 'bad_request' : 'server_error');
