@@ -58,10 +58,6 @@ export async function createMockIdp(
     ctx.state.serviceName = 'NHSmail';
     ctx.state.testMarker = true;
     ctx.state.skin = skins[config.skin];
-    if (config.trainerMode) {
-      ctx.state.trainerPersonas = await trainerPersonas(db);
-      ctx.state.trainerPassword = seededPassword;
-    }
     await next();
   });
   // Entra publishes discovery below `<tenant>/v2.0`; oidc-provider serves it at a fixed path.
@@ -89,7 +85,15 @@ export async function createMockIdp(
   const isControl = (ctx: Context) => ctx.path.startsWith('/_mock/');
   const isLogin = (ctx: Context) => ctx.path.startsWith(`${routes.interaction}/`) || ctx.path === '/unlock';
   provider.use(when(isControl, parseBody, control.routes(), notFound));
-  provider.use(when(isLogin, parseBody, csrf, login.routes()));
+  // The trainer panel is read only for the sign-in pages, not for every token or JWKS request.
+  const trainerPanel = async (ctx: Context, next: Next) => {
+    if (config.trainerMode) {
+      ctx.state.trainerPersonas = await trainerPersonas(db);
+      ctx.state.trainerPassword = seededPassword;
+    }
+    await next();
+  };
+  provider.use(when(isLogin, parseBody, csrf, trainerPanel, login.routes()));
   provider.use(home.routes());
   return { app: provider, config };
 }
