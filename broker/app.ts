@@ -14,6 +14,7 @@ import type { Logger } from '../shared/logger.ts';
 import { AccountStore } from './accounts/accountStore.ts';
 import { AuditLog } from './accounts/audit.ts';
 import type { BrokerConfig } from './config.ts';
+import { rememberSignOut } from './interactions/reauthentication.ts';
 import { interactionRoutes } from './interactions/routes.ts';
 import { logIssuerEvents } from './issuer/events.ts';
 import { createIssuer } from './issuer/provider.ts';
@@ -68,6 +69,7 @@ export async function createBroker(
     ctx.body = { status: 'ok' };
   });
   provider.use(home.routes());
+  provider.use(rememberSignOut({ confirmPath: '/session/end/confirm', secureCookies: config.secureCookies }));
   provider.use(bodyParserFor(['/interaction/']));
   provider.use(interactionRoutes({ config, db, provider, accounts, audit, connector, logger }).routes());
   return { app: provider, accounts, audit };

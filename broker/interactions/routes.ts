@@ -13,6 +13,7 @@ import type { Logger } from '../../shared/logger.ts';
 import type { AccountStore } from '../accounts/accountStore.ts';
 import type { AuditLog } from '../accounts/audit.ts';
 import { signInGate } from '../accounts/signInGate.ts';
+import { clearReauthentication, mustReauthenticate } from './reauthentication.ts';
 import type { BrokerConfig } from '../config.ts';
 import { type UpstreamConnector, UpstreamError } from '../upstream/connector.ts';
 import { finishFirstPartyConsent } from './consent.ts';
@@ -64,7 +65,10 @@ export function interactionRoutes(options: {
     try {
       const pending = await connector.startSignIn({
         redirectUri: callbackUrl,
-        forceLogin: prompt.split(' ').includes('login') || interaction.params.max_age !== undefined,
+        forceLogin:
+          prompt.split(' ').includes('login') ||
+          interaction.params.max_age !== undefined ||
+          mustReauthenticate(ctx),
         loginHint:
           typeof interaction.params.login_hint === 'string' ? interaction.params.login_hint : undefined,
       });
@@ -177,6 +181,7 @@ export function interactionRoutes(options: {
       upstreamOid: identity.objectId,
       detail: decision.linkedNow ? 'linked on first sign-in' : undefined,
     });
+    clearReauthentication(ctx);
     await provider.interactionFinished(
       ctx.req,
       ctx.res,

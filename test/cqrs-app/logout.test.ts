@@ -42,6 +42,32 @@ test('Sign out confirms at the broker and lands on the app saying "You have sign
   );
 });
 
+test('after signing out, the next Sign In in that browser asks NHSmail for the password again', async (t) => {
+  const { session, page } = await signInAs(system, 'tom.jones@nhs.net');
+  // Without a sign-out, the live NHSmail session signs the browser straight back in.
+  const silent = await session.get(`${system.appUrl}/auth/login`);
+  t.is(silent.url, `${system.appUrl}/messages`);
+  const confirmation = await pressSignOut(session, page);
+  await session.submit(confirmation, '#op\\.logoutForm', { logout: 'yes' });
+  // The NHSmail session is still alive, but on a shared computer the next person must not become Tom.
+  const next = await session.get(`${system.appUrl}/auth/login`);
+  t.true(next.url.startsWith(`${system.mockUrl}/`), next.url);
+  t.truthy(next.$('input[name=password]').length, 'the NHSmail password is asked for');
+  const authorize = next.trail.find((url) => url.includes('/oauth2/v2.0/authorize'));
+  t.is(new URL(authorize ?? 'http://x').searchParams.get('prompt'), 'login');
+  // Once signed in again with the password, single sign-on works as before.
+  const back = await session.submit(next, 'form:has(input[name=password])', {
+    username: 'tom.jones@nhs.net',
+    password: 'Passw0rd-2020',
+  });
+  t.is(back.url, `${system.appUrl}/messages`);
+  const silentAgain = await session.get(`${system.appUrl}/auth/login`);
+  t.false(
+    silentAgain.trail.some((url) => url.startsWith(system.mockUrl) && url.includes('/login/')),
+    'no password page',
+  );
+});
+
 test('Sign out without the CSRF token is refused and keeps the user signed in', async (t) => {
   const { session } = await signInAs(system, 'jane.smith@nhs.net');
   const refused = await session.request(`${system.appUrl}/auth/logout`, { form: { _csrf: 'forged' } });
