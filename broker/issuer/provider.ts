@@ -63,6 +63,8 @@ export async function createIssuer(
     responseTypes: ['code'],
     pkce: { required: () => true },
     allowOmittingSingleRegisteredRedirectUri: false,
+    // Only what `cqrs-broker clients add` can register: secrets for confidential apps, none for public ones.
+    clientAuthMethods: ['client_secret_basic', 'client_secret_post', 'none'],
     enabledJWA: {
       idTokenSigningAlgValues: ['RS256'],
       userinfoSigningAlgValues: ['RS256'],

@@ -38,6 +38,11 @@ test('discovery describes a code-flow-only issuer with PKCE S256 and RFC 9207 is
   t.deepEqual(metadata.response_types_supported, ['code']);
   t.deepEqual(metadata.code_challenge_methods_supported, ['S256']);
   t.true(metadata.authorization_response_iss_parameter_supported);
+  t.deepEqual(metadata.token_endpoint_auth_methods_supported, [
+    'client_secret_basic',
+    'client_secret_post',
+    'none',
+  ]);
   for (const scope of ['openid', 'email', 'profile', 'cqrs', 'offline_access'])
     t.true(metadata.scopes_supported?.includes(scope), scope);
   for (const claim of [
