@@ -16,6 +16,7 @@ import { AuditLog } from './accounts/audit.ts';
 import type { BrokerConfig } from './config.ts';
 import { rememberSignOut } from './interactions/reauthentication.ts';
 import { interactionRoutes } from './interactions/routes.ts';
+import { createMetrics, serveMetrics } from './metrics.ts';
 import { logIssuerEvents } from './issuer/events.ts';
 import { createIssuer } from './issuer/provider.ts';
 import type { UpstreamConnector } from './upstream/connector.ts';
@@ -33,7 +34,8 @@ export async function createBroker(
 ): Promise<Broker> {
   const { db, logger } = deps;
   const accounts = new AccountStore(db);
-  const audit = new AuditLog(db);
+  const metrics = createMetrics();
+  const audit = new AuditLog(db, metrics.observe);
   const connector = deps.connector ?? createConnector(config.upstream);
   const provider = await createIssuer(config, db, accounts);
   provider.proxy = config.trustProxy;
@@ -64,6 +66,7 @@ export async function createBroker(
       discovery: `${config.issuer}/.well-known/openid-configuration`,
     });
   });
+  home.get('/metrics', (ctx) => serveMetrics(ctx, metrics, config.metricsToken));
   home.get('/healthz', async (ctx) => {
     await db.raw('select 1');
     ctx.body = { status: 'ok' };

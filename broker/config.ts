@@ -47,6 +47,8 @@ export interface BrokerConfig {
   logLevel: string;
   /** Believe X-Forwarded-* headers (behind a TLS-terminating proxy). */
   trustProxy: boolean;
+  /** Bearer token for GET /metrics; no token, no metrics endpoint. */
+  metricsToken: string | undefined;
   secureCookies: boolean;
   production: boolean;
 }
@@ -80,6 +82,7 @@ const schema = z.object({
   CQRS_APP_CLIENT_SECRET: z.string().min(16).default(cqrsAppClient.developmentSecret),
   LOG_LEVEL: logLevelSchema.default('info'),
   TRUST_PROXY: booleanSchema.default(false),
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
 });
 
 export function loadConfig(env: Environment): Readonly<BrokerConfig> {
@@ -127,6 +130,7 @@ export function loadConfig(env: Environment): Readonly<BrokerConfig> {
     cqrsAppSecret: parsed.CQRS_APP_CLIENT_SECRET,
     logLevel: parsed.LOG_LEVEL,
     trustProxy: parsed.TRUST_PROXY,
+    metricsToken: parsed.METRICS_TOKEN,
     secureCookies: issuer.startsWith('https://'),
     production,
   });

@@ -46,9 +46,12 @@ interface AuditRow {
 export class AuditLog {
   readonly db: Knex;
   private key: Promise<string> | undefined;
+  private readonly onRecorded: ((event: AuditEvent) => void) | undefined;
 
-  constructor(db: Knex) {
+  /** `onRecorded` sees every event once it is stored (the broker counts sign-in outcomes with it). */
+  constructor(db: Knex, onRecorded?: (event: AuditEvent) => void) {
     this.db = db;
+    this.onRecorded = onRecorded;
   }
 
   /** The HMAC key, generated once per deployment and shared by every instance. */
@@ -82,6 +85,7 @@ export class AuditLog {
       upstream_oid: event.upstreamOid ?? null,
       detail: event.detail ?? null,
     });
+    this.onRecorded?.(event);
   }
 
   async recent(filter: {
