@@ -4,27 +4,10 @@ import test from 'ava';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
 import { personaByEmail } from '../../seeds/personas.ts';
-import {
-  type RelyingPartyHost,
-  registerClient,
-  signIn,
-  startRelyingPartyHost,
-  type TestClient,
-} from '../helpers/relyingParty.ts';
-import { startSystem, type TestSystem } from '../helpers/system.ts';
+import { signIn, startRelyingPartyFixture } from '../helpers/relyingParty.ts';
 
-let system: TestSystem;
-let host: RelyingPartyHost;
-let client: TestClient;
-test.before(async () => {
-  system = await startSystem();
-  host = await startRelyingPartyHost();
-  client = await registerClient(system, host);
-});
-test.after.always(async () => {
-  await host?.close();
-  await system?.close();
-});
+const { system, client, close } = await startRelyingPartyFixture();
+test.after.always(close);
 
 function persona(email: string) {
   const found = personaByEmail(email);

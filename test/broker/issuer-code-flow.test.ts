@@ -10,27 +10,15 @@ import {
   browse,
   discoverBroker,
   oauthErrorOf,
-  type RelyingPartyHost,
   redeem,
   registerClient,
   signIn,
-  startRelyingPartyHost,
+  startRelyingPartyFixture,
   type TestClient,
 } from '../helpers/relyingParty.ts';
-import { startSystem, type TestSystem } from '../helpers/system.ts';
 
-let system: TestSystem;
-let host: RelyingPartyHost;
-let client: TestClient;
-test.before(async () => {
-  system = await startSystem();
-  host = await startRelyingPartyHost();
-  client = await registerClient(system, host);
-});
-test.after.always(async () => {
-  await host?.close();
-  await system?.close();
-});
+const { system, host, client, close } = await startRelyingPartyFixture();
+test.after.always(close);
 
 test('discovery describes a code-flow-only issuer with PKCE S256 and RFC 9207 iss', (t) => {
   const metadata = client.config.serverMetadata();

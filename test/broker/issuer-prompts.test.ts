@@ -9,27 +9,14 @@ import {
   authorizationRequest,
   authorize,
   browse,
-  type RelyingPartyHost,
   redeem,
   registerClient,
   signIn,
-  startRelyingPartyHost,
-  type TestClient,
+  startRelyingPartyFixture,
 } from '../helpers/relyingParty.ts';
-import { startSystem, type TestSystem } from '../helpers/system.ts';
 
-let system: TestSystem;
-let host: RelyingPartyHost;
-let client: TestClient;
-test.before(async () => {
-  system = await startSystem();
-  host = await startRelyingPartyHost();
-  client = await registerClient(system, host);
-});
-test.after.always(async () => {
-  await host?.close();
-  await system?.close();
-});
+const { system, host, client, close } = await startRelyingPartyFixture();
+test.after.always(close);
 
 const tomId = personaByEmail('tom.jones@nhs.net')?.cqrsAccountId;
 

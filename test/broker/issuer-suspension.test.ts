@@ -9,26 +9,12 @@ import {
   authorizationRequest,
   browse,
   oauthErrorOf,
-  type RelyingPartyHost,
-  registerClient,
   signIn,
-  startRelyingPartyHost,
-  type TestClient,
+  startRelyingPartyFixture,
 } from '../helpers/relyingParty.ts';
-import { startSystem, type TestSystem } from '../helpers/system.ts';
 
-let system: TestSystem;
-let host: RelyingPartyHost;
-let client: TestClient;
-test.before(async () => {
-  system = await startSystem();
-  host = await startRelyingPartyHost();
-  client = await registerClient(system, host);
-});
-test.after.always(async () => {
-  await host?.close();
-  await system?.close();
-});
+const { system, client, close } = await startRelyingPartyFixture();
+test.after.always(close);
 
 function accountIdOf(email: string): string {
   const id = personaByEmail(email)?.cqrsAccountId;

@@ -2,28 +2,10 @@
 // and reuse detection, revocation, and introspection for registered resource servers.
 import test from 'ava';
 import * as oidc from 'openid-client';
-import {
-  oauthErrorOf,
-  type RelyingPartyHost,
-  registerClient,
-  signIn,
-  startRelyingPartyHost,
-  type TestClient,
-} from '../helpers/relyingParty.ts';
-import { startSystem, type TestSystem } from '../helpers/system.ts';
+import { oauthErrorOf, registerClient, signIn, startRelyingPartyFixture } from '../helpers/relyingParty.ts';
 
-let system: TestSystem;
-let host: RelyingPartyHost;
-let client: TestClient;
-test.before(async () => {
-  system = await startSystem();
-  host = await startRelyingPartyHost();
-  client = await registerClient(system, host);
-});
-test.after.always(async () => {
-  await host?.close();
-  await system?.close();
-});
+const { system, host, client, close } = await startRelyingPartyFixture();
+test.after.always(close);
 
 const janeEmail = 'jane.smith@nhs.net';
 

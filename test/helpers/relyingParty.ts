@@ -9,7 +9,7 @@ import * as oidc from 'openid-client';
 import { seededPassword } from '../../seeds/personas.ts';
 import { addClient } from '../../shared/oidc/clientStore.ts';
 import { HttpSession, type Page } from './httpSession.ts';
-import type { TestSystem } from './system.ts';
+import { startSystem, type TestSystem } from './system.ts';
 
 export const fullScope = 'openid email profile cqrs offline_access';
 
@@ -221,4 +221,27 @@ export async function oauthErrorOf(promise: Promise<unknown>): Promise<string> {
     throw error;
   }
   throw new Error('expected the call to fail with an OAuth error');
+}
+
+export interface RelyingPartyFixture {
+  system: TestSystem;
+  host: RelyingPartyHost;
+  client: TestClient;
+  close(): Promise<void>;
+}
+
+/** What most issuer tests start with: the services, a loopback host for the app's URIs, one client. */
+export async function startRelyingPartyFixture(): Promise<RelyingPartyFixture> {
+  const system = await startSystem();
+  const host = await startRelyingPartyHost();
+  const client = await registerClient(system, host);
+  return {
+    system,
+    host,
+    client,
+    async close() {
+      await host.close();
+      await system.close();
+    },
+  };
 }
