@@ -66,6 +66,9 @@ function parse<T extends z.ZodType>(ctx: Context, schema: T, value: unknown): z.
   return result.data;
 }
 
+/** An account as the API shows it (and the CLI reads it). */
+export type AccountView = ReturnType<typeof view>;
+
 function view(account: NhsmailAccount) {
   return {
     email: account.email,

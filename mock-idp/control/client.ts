@@ -1,5 +1,8 @@
 // A small HTTP client for the tester control API (api.ts), used by the CLI. Each method is one API
 // operation; a 4xx/5xx answer becomes a ControlError carrying the API's own message.
+import type { AccountView } from './api.ts';
+import type { ArmedScenario as ArmedView } from '../scenarios/armed.ts';
+import type { SignInAttempt as AttemptView } from '../directory/attempts.ts';
 
 export class ControlError extends Error {
   override name = 'ControlError';
@@ -11,41 +14,16 @@ export class ControlError extends Error {
   }
 }
 
-export interface AccountView {
-  email: string;
-  oid: string;
-  givenName: string;
-  familyName: string;
-  state: string;
-  locked: boolean;
-  lockedUntil: string | null;
-  failedAttempts: number;
-  mfaRequired: boolean;
-  mfaCode: string;
-}
+// The API's own types, imported as types only so that the CLI loads none of the server.
+export type { AccountView } from './api.ts';
+export type { ArmedScenario as ArmedView } from '../scenarios/armed.ts';
+export type { SignInAttempt as AttemptView } from '../directory/attempts.ts';
 
 export interface ScenarioView {
   name: string;
   aadsts: string | null;
   stage: string;
   summary: string;
-}
-
-export interface ArmedView {
-  id: number;
-  target: string;
-  scenario: string;
-  createdAt: number;
-}
-
-export interface AttemptView {
-  id: number;
-  email: string;
-  outcome: string;
-  errorCode: string | null;
-  clientId: string | null;
-  correlationId: string | null;
-  at: string;
 }
 
 export interface AccountInput {
