@@ -91,6 +91,19 @@ export function loginRoutes(options: {
       correlationId: String(ctx.state.correlationId),
     });
 
+  /** A wrong password or one-time code: counted toward lockout and logged; true when it locked. */
+  const failedAttempt = async (
+    ctx: Context,
+    email: string,
+    outcome: string,
+    errorCode: string,
+    clientId: string | undefined,
+  ) => {
+    const nowLocked = await recordFailedPassword(db, email, config.lockout);
+    await attempt(ctx, email, nowLocked ? `${outcome}_locked` : outcome, errorCode, clientId);
+    return nowLocked;
+  };
+
   /** Ends the sign-in successfully (arming any token-stage fault first). */
   const finish = async (
     ctx: Context,
@@ -206,11 +219,10 @@ export function loginRoutes(options: {
       return;
     }
     if (!passwordMatches) {
-      const nowLocked = await recordFailedPassword(db, account.email, config.lockout);
-      await attempt(
+      await failedAttempt(
         ctx,
         account.email,
-        nowLocked ? 'invalid_credentials_locked' : 'invalid_credentials',
+        'invalid_credentials',
         outcomeCodes.invalid_credentials,
         clientId,
       );
@@ -264,11 +276,10 @@ export function loginRoutes(options: {
     const code = (formBody(ctx).code ?? '').replace(/\s+/g, '');
     if (code !== account.mfaCode) {
       // Wrong codes count toward lockout like wrong passwords, so codes cannot be guessed endlessly.
-      const nowLocked = await recordFailedPassword(db, account.email, config.lockout);
-      await attempt(
+      const nowLocked = await failedAttempt(
         ctx,
         account.email,
-        nowLocked ? 'mfa_invalid_code_locked' : 'mfa_invalid_code',
+        'mfa_invalid_code',
         outcomeCodes.mfa,
         undefined,
       );
