@@ -1,6 +1,6 @@
 // The reference on the broker's error pages leads the help desk to a log line: refusals at oidc-provider's
 // own endpoints are logged with the correlation id and OAuth error code, and never with the token.
-import { Writable } from 'node:stream';
+import { captureLogs } from '../helpers/logCapture.ts';
 import test from 'ava';
 import * as oidc from 'openid-client';
 import { HttpSession } from '../helpers/httpSession.ts';
@@ -23,13 +23,7 @@ interface LogLine {
 }
 
 test('issuer refusals are logged under the correlation id the user or client sees, without tokens', async (t) => {
-  const lines: string[] = [];
-  const destination = new Writable({
-    write(chunk, _encoding, done) {
-      lines.push(...String(chunk).split('\n').filter(Boolean));
-      done();
-    },
-  });
+  const { destination, lines } = captureLogs();
   const system = await startSystem({ logDestination: destination });
   const host = await startRelyingPartyHost();
   try {

@@ -1,6 +1,6 @@
 // No secret, token, code or stack trace reaches a log line: a whole journey, failures included, is run
 // with every service logging at debug level, and the lines are searched for what must not be there.
-import { Writable } from 'node:stream';
+import { captureLogs } from '../helpers/logCapture.ts';
 import test from 'ava';
 import { seededPassword } from '../../seeds/personas.ts';
 import { summariseError } from '../../shared/logger.ts';
@@ -8,13 +8,7 @@ import { armScenario, openNhsmailSignIn, signInAs, submitCredentials } from '../
 import { startSystem } from '../helpers/system.ts';
 
 test('a journey with failures logs no password, code, token, cookie or stack trace', async (t) => {
-  const lines: string[] = [];
-  const destination = new Writable({
-    write(chunk, _encoding, done) {
-      lines.push(...String(chunk).split('\n').filter(Boolean));
-      done();
-    },
-  });
+  const { destination, lines } = captureLogs();
   const system = await startSystem({ logDestination: destination });
   try {
     const { session, page } = await signInAs(system, 'jane.smith@nhs.net');
