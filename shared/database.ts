@@ -27,7 +27,30 @@ export function isPostgres(db: Knex): boolean {
   return db.client.config.client === 'pg';
 }
 
+const statementCounts = new WeakMap<Knex, { count: number }>();
+
+/**
+ * How many SQL statements this knex instance has sent since it was created: each service exposes it
+ * as `db_statements_total` at /metrics, and `npm run bench` divides it by the sign-ins it drove.
+ */
+export function statementsExecuted(db: Knex): number {
+  return statementCounts.get(db)?.count ?? 0;
+}
+
+function countStatements(db: Knex): Knex {
+  const counter = { count: 0 };
+  statementCounts.set(db, counter);
+  db.on('query', () => {
+    counter.count += 1;
+  });
+  return db;
+}
+
 export function createDatabase(options: DatabaseOptions): Knex {
+  return countStatements(openDatabase(options));
+}
+
+function openDatabase(options: DatabaseOptions): Knex {
   if (options.url) {
     // Timestamps are epoch milliseconds in BIGINT columns; read them back as numbers, not strings.
     pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
