@@ -1,15 +1,17 @@
 // Builds the CQRS identity broker: the OpenID Provider with the sign-in interactions and pages in
-// front of it. Does nothing at import time; main.ts listens.
+// front of it, rebuilt and swapped in when the signing or cookie keys change (issuer/keyFollower.ts).
+// Does nothing at import time; main.ts listens.
 import path from 'node:path';
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import type { Knex } from 'knex';
-import type { Context, Next } from 'koa';
+import Koa, { type Context, type Next } from 'koa';
 import views from 'koa-views';
 import type Provider from 'oidc-provider';
 import { staticAssets } from '../shared/http/assets.ts';
 import { correlationAndLogging, errorHandler } from '../shared/http/errors.ts';
 import { securityHeaders } from '../shared/http/securityHeaders.ts';
+import { trustProxies } from '../shared/http/trustedProxies.ts';
 import type { Logger } from '../shared/logger.ts';
 import { AccountStore } from './accounts/accountStore.ts';
 import { AuditLog } from './accounts/audit.ts';
@@ -18,14 +20,22 @@ import { rememberSignOut } from './interactions/reauthentication.ts';
 import { interactionRoutes } from './interactions/routes.ts';
 import { createMetrics, serveMetrics } from './metrics.ts';
 import { logIssuerEvents } from './issuer/events.ts';
+import { followKeys, type IssuerKeys, loadIssuerKeys } from './issuer/keyFollower.ts';
 import { createIssuer } from './issuer/provider.ts';
 import type { UpstreamConnector } from './upstream/connector.ts';
 import { createConnector } from './upstream/index.ts';
 
 export interface Broker {
-  app: Provider;
+  /** Serves every request through the issuer built for the keys in use; `keys` are its cookie keys. */
+  app: Koa;
+  /** The OpenID Provider serving requests now; a new one replaces it when the keys change. */
+  readonly provider: Provider;
   accounts: AccountStore;
   audit: AuditLog;
+  /** Re-reads the keys now; instances also do so every BROKER_KEY_REFRESH_SECONDS. */
+  refreshKeys(): Promise<void>;
+  /** Stops following the keys: call before closing the database. */
+  stop(): void;
 }
 
 export async function createBroker(
@@ -37,8 +47,59 @@ export async function createBroker(
   const metrics = createMetrics();
   const audit = new AuditLog(db, metrics.observe);
   const connector = deps.connector ?? createConnector(config.upstream);
-  const provider = await createIssuer(config, db, accounts);
-  provider.proxy = config.trustProxy;
+  const parts: BrokerParts = { accounts, metrics, audit, connector };
+
+  const keys = await loadIssuerKeys(db);
+  let provider = await assembleIssuer(config, deps, parts, keys);
+  let handle = provider.callback();
+  const app = new Koa();
+  app.keys = keys.cookies;
+  app.use(async (ctx) => {
+    // The issuer in use when the request arrived answers it, even if a new one is swapped in meanwhile.
+    ctx.respond = false;
+    await handle(ctx.req, ctx.res);
+  });
+  const follower = followKeys({
+    db,
+    logger,
+    refreshSeconds: config.keys.refreshSeconds,
+    current: keys,
+    async onChange(next) {
+      const rebuilt = await assembleIssuer(config, deps, parts, next);
+      provider = rebuilt;
+      handle = rebuilt.callback();
+      app.keys = next.cookies;
+    },
+  });
+  return {
+    app,
+    get provider() {
+      return provider;
+    },
+    accounts,
+    audit,
+    refreshKeys: follower.refresh,
+    stop: follower.stop,
+  };
+}
+
+interface BrokerParts {
+  accounts: AccountStore;
+  metrics: ReturnType<typeof createMetrics>;
+  audit: AuditLog;
+  connector: UpstreamConnector;
+}
+
+/** The issuer for one set of keys, with the broker's pages and sign-in routes in front of it. */
+async function assembleIssuer(
+  config: BrokerConfig,
+  deps: { db: Knex; logger: Logger },
+  { accounts, metrics, audit, connector }: BrokerParts,
+  keys: IssuerKeys,
+): Promise<Provider> {
+  const { db, logger } = deps;
+  const provider = await createIssuer(config, db, accounts, keys);
+  provider.use(trustProxies(provider, config.trustProxy));
   logIssuerEvents(provider, logger);
 
   provider.use(correlationAndLogging(logger));
@@ -75,7 +136,7 @@ export async function createBroker(
   provider.use(rememberSignOut({ confirmPath: '/session/end/confirm', secureCookies: config.secureCookies }));
   provider.use(bodyParserFor(['/interaction/']));
   provider.use(interactionRoutes({ config, db, provider, accounts, audit, connector, logger }).routes());
-  return { app: provider, accounts, audit };
+  return provider;
 }
 
 /** Parses form bodies only below these prefixes: oidc-provider reads its own endpoints' bodies. */

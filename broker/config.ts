@@ -5,7 +5,6 @@ import { z } from 'zod';
 import { brokerUpstreamClient, cqrsAppClient } from '../seeds/clients.ts';
 import { mockTenantId } from '../seeds/personas.ts';
 import {
-  booleanSchema,
   ConfigError,
   dataDirectory,
   type Environment,
@@ -16,6 +15,7 @@ import {
   refuseDevelopmentDefaults,
   urlSchema,
 } from '../shared/config.ts';
+import { type TrustedProxies, trustProxySchema } from '../shared/http/trustedProxies.ts';
 
 export interface HelpDesk {
   email: string;
@@ -45,8 +45,15 @@ export interface BrokerConfig {
   cqrsAppUrl: string;
   cqrsAppSecret: string;
   logLevel: string;
-  /** Believe X-Forwarded-* headers (behind a TLS-terminating proxy). */
-  trustProxy: boolean;
+  /** The proxies whose X-Forwarded-* headers are believed (behind a TLS-terminating proxy); none by default. */
+  trustProxy: TrustedProxies;
+  /** The key lifecycle (docs/operations.md, "Rotating keys"). */
+  keys: {
+    /** How often a running instance re-reads the signing and cookie keys. */
+    refreshSeconds: number;
+    /** How long after `keys rotate` instances start signing with the new key: longer than JWKS caches. */
+    activationSeconds: number;
+  };
   /** Bearer token for GET /metrics; no token, no metrics endpoint. */
   metricsToken: string | undefined;
   secureCookies: boolean;
@@ -81,7 +88,13 @@ const schema = z.object({
   CQRS_APP_URL: urlSchema.default('http://localhost:3002'),
   CQRS_APP_CLIENT_SECRET: z.string().min(16).default(cqrsAppClient.developmentSecret),
   LOG_LEVEL: logLevelSchema.default('info'),
-  TRUST_PROXY: booleanSchema.default(false),
+  TRUST_PROXY: trustProxySchema,
+  BROKER_KEY_REFRESH_SECONDS: z.coerce.number().min(0.1).max(60).default(60),
+  BROKER_KEY_ACTIVATION_SECONDS: z.coerce
+    .number()
+    .min(0)
+    .max(30 * 24 * 3600)
+    .default(24 * 3600),
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
 });
 
@@ -106,6 +119,12 @@ export function loadConfig(env: Environment): Readonly<BrokerConfig> {
   if (production && !parsed.UPSTREAM_ISSUER.startsWith('https://')) {
     throw new ConfigError('UPSTREAM_ISSUER: must be https:// when NODE_ENV=production');
   }
+  // Every instance must publish a new key before any instance signs with it (docs/operations.md).
+  if (parsed.BROKER_KEY_ACTIVATION_SECONDS <= parsed.BROKER_KEY_REFRESH_SECONDS)
+    throw new ConfigError(
+      'BROKER_KEY_ACTIVATION_SECONDS: must be longer than BROKER_KEY_REFRESH_SECONDS, so that every instance ' +
+        'publishes a new key before any signs with it',
+    );
   return freeze({
     port: parsed.BROKER_PORT,
     issuer,
@@ -130,6 +149,10 @@ export function loadConfig(env: Environment): Readonly<BrokerConfig> {
     cqrsAppSecret: parsed.CQRS_APP_CLIENT_SECRET,
     logLevel: parsed.LOG_LEVEL,
     trustProxy: parsed.TRUST_PROXY,
+    keys: {
+      refreshSeconds: parsed.BROKER_KEY_REFRESH_SECONDS,
+      activationSeconds: parsed.BROKER_KEY_ACTIVATION_SECONDS,
+    },
     metricsToken: parsed.METRICS_TOKEN,
     secureCookies: issuer.startsWith('https://'),
     production,

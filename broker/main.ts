@@ -17,7 +17,7 @@ if (Number(existing?.count ?? 0) === 0 && !config.production) {
   await seedBroker(db, { cqrsAppUrl: config.cqrsAppUrl, cqrsAppSecret: config.cqrsAppSecret });
   logger.info('seeded the CQRS accounts and the cqrs-app client');
 }
-const { app } = await createBroker(config, { db, logger });
+const { app, stop: stopFollowingKeys } = await createBroker(config, { db, logger });
 const server = await listen(app.callback(), config.port);
 const sweeper = setInterval(() => {
   deleteExpiredPayloads(db).catch((error: unknown) =>
@@ -28,6 +28,7 @@ sweeper.unref();
 logger.info({ issuer: config.issuer, upstream: config.upstream.issuer }, 'CQRS identity broker listening');
 stopOnSignals(logger, async () => {
   clearInterval(sweeper);
+  stopFollowingKeys();
   await closeServer(server);
   await db.destroy();
 });

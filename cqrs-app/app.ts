@@ -9,6 +9,7 @@ import { staticAssets } from '../shared/http/assets.ts';
 import { csrfProtection } from '../shared/http/csrf.ts';
 import { correlationAndLogging, errorHandler } from '../shared/http/errors.ts';
 import { securityHeaders } from '../shared/http/securityHeaders.ts';
+import { trustProxies } from '../shared/http/trustedProxies.ts';
 import { when } from '../shared/http/when.ts';
 import type { Logger } from '../shared/logger.ts';
 import { ensureCookieKeys } from '../shared/oidc/keyStore.ts';
@@ -21,9 +22,9 @@ export async function createCqrsApp(config: CqrsAppConfig, deps: { db: Knex; log
   const { db, logger } = deps;
   const app = new Koa();
   app.keys = await ensureCookieKeys(db);
-  app.proxy = config.trustProxy;
   const client = new BrokerClient(config);
 
+  app.use(trustProxies(app, config.trustProxy));
   app.use(correlationAndLogging(logger));
   app.use(securityHeaders());
   // Before the error handler's try block, so that its error page has the layout's header whatever failed.

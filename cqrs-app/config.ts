@@ -3,7 +3,6 @@ import path from 'node:path';
 import { z } from 'zod';
 import { cqrsAppClient } from '../seeds/clients.ts';
 import {
-  booleanSchema,
   dataDirectory,
   type Environment,
   freeze,
@@ -13,6 +12,7 @@ import {
   refuseDevelopmentDefaults,
   urlSchema,
 } from '../shared/config.ts';
+import { type TrustedProxies, trustProxySchema } from '../shared/http/trustedProxies.ts';
 
 export interface CqrsAppConfig {
   port: number;
@@ -23,7 +23,8 @@ export interface CqrsAppConfig {
   database: { url: string | undefined; sqliteFile: string };
   logLevel: string;
   /** Believe X-Forwarded-* headers (behind a TLS-terminating proxy). */
-  trustProxy: boolean;
+  /** The proxies whose X-Forwarded-* headers are believed; none by default. */
+  trustProxy: TrustedProxies;
   secureCookies: boolean;
   allowHttp: boolean;
 }
@@ -39,7 +40,7 @@ const schema = z.object({
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
     .optional(),
   LOG_LEVEL: logLevelSchema.default('info'),
-  TRUST_PROXY: booleanSchema.default(false),
+  TRUST_PROXY: trustProxySchema,
 });
 
 export function loadConfig(env: Environment): Readonly<CqrsAppConfig> {

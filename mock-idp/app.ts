@@ -11,6 +11,7 @@ import { staticAssets } from '../shared/http/assets.ts';
 import { csrfProtection } from '../shared/http/csrf.ts';
 import { correlationAndLogging, errorHandler } from '../shared/http/errors.ts';
 import { securityHeaders } from '../shared/http/securityHeaders.ts';
+import { trustProxies } from '../shared/http/trustedProxies.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { MockIdpConfig } from './config.ts';
 import { controlRoutes } from './control/api.ts';
@@ -33,8 +34,7 @@ export async function createMockIdp(
   const { db, logger } = deps;
   const provider = await createMockProvider(config, db);
   const routes = entraRoutes(config.tenantId);
-  provider.proxy = config.trustProxy;
-
+  provider.use(trustProxies(provider, config.trustProxy));
   provider.use(correlationAndLogging(logger));
   provider.use(securityHeaders());
   provider.use(

@@ -14,6 +14,7 @@ import {
   refuseDevelopmentDefaults,
   urlSchema,
 } from '../shared/config.ts';
+import { type TrustedProxies, trustProxySchema } from '../shared/http/trustedProxies.ts';
 
 export type Skin = 'guide' | 'entra';
 
@@ -38,7 +39,8 @@ export interface MockIdpConfig {
   };
   logLevel: string;
   /** Believe X-Forwarded-* headers (behind a TLS-terminating proxy). */
-  trustProxy: boolean;
+  /** The proxies whose X-Forwarded-* headers are believed; none by default. */
+  trustProxy: TrustedProxies;
   secureCookies: boolean;
 }
 
@@ -61,7 +63,7 @@ const schema = z.object({
   MOCK_BROKER_REDIRECT_URIS: z.string().default(`http://localhost:3000${brokerUpstreamClient.redirectPath}`),
   MOCK_BROKER_POST_LOGOUT_REDIRECT_URIS: z.string().default('http://localhost:3000/'),
   LOG_LEVEL: logLevelSchema.default('info'),
-  TRUST_PROXY: booleanSchema.default(false),
+  TRUST_PROXY: trustProxySchema,
 });
 
 function uriList(value: string, variable: string): string[] {

@@ -6,7 +6,7 @@ import { normaliseEmail } from './accountStore.ts';
 
 export interface AuditEvent {
   /** `client` and `signing_key` record administrators' changes to client registrations and keys. */
-  event: 'sign_in' | 'account' | 'logout' | 'client' | 'signing_key';
+  event: 'sign_in' | 'account' | 'logout' | 'client' | 'signing_key' | 'cookie_key';
   /** `success`, or the refusal's reason code (e.g. `no_account`, `account_suspended`). */
   outcome: string;
   correlationId: string;

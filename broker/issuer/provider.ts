@@ -7,10 +7,10 @@ import Provider, { type Configuration, errors, type KoaContextWithOIDC } from 'o
 import { installHashedClientSecrets } from '../../shared/oidc/clientStore.ts';
 import { loadFirstPartyGrant } from '../../shared/oidc/firstPartyGrant.ts';
 import { createKnexAdapter } from '../../shared/oidc/knexAdapter.ts';
-import { ensureCookieKeys, ensureSigningKeys } from '../../shared/oidc/keyStore.ts';
 import type { AccountStore, CqrsAccount } from '../accounts/accountStore.ts';
 import type { BrokerConfig } from '../config.ts';
 import { brokerInteractionPolicy } from './interactionPolicy.ts';
+import { type IssuerKeys, loadIssuerKeys } from './keyFollower.ts';
 import { outgoingFetch } from './outgoingRequests.ts';
 
 type RenderingContext = KoaContextWithOIDC & { render: (view: string, locals?: object) => Promise<void> };
@@ -36,12 +36,14 @@ export async function createIssuer(
   config: BrokerConfig,
   db: Knex,
   accounts: AccountStore,
+  keys?: IssuerKeys,
 ): Promise<Provider> {
-  const [signingKeys, cookieKeys] = await Promise.all([ensureSigningKeys(db), ensureCookieKeys(db)]);
+  // oidc-provider reads its keys only here: the broker builds a new issuer when they change (app.ts).
+  const { signing: signingKeys, cookies: cookieKeys } = keys ?? (await loadIssuerKeys(db));
 
   const configuration: Configuration = {
     adapter: createKnexAdapter(db),
-    jwks: { keys: signingKeys.map((key) => key.privateJwk) as NonNullable<Configuration['jwks']>['keys'] },
+    jwks: { keys: signingKeys.map((jwk) => ({ ...jwk })) as NonNullable<Configuration['jwks']>['keys'] },
     cookies: {
       keys: cookieKeys,
       // Distinct names: cookies ignore ports, and the broker and the mock share a host in development.

@@ -1,7 +1,7 @@
 // The broker's migrations, in order.
 import type { Knex } from 'knex';
 import type { Migration } from '../../shared/database.ts';
-import { oidcStorageMigration } from '../../shared/oidc/migration.ts';
+import { keyActivationMigration, oidcStorageMigration } from '../../shared/oidc/migration.ts';
 
 const accounts: Migration = {
   name: '0002_cqrs_accounts',
@@ -75,5 +75,10 @@ const signIn: Migration = {
   },
 };
 
-export const brokerMigrations: readonly Migration[] = [oidcStorageMigration, accounts, signIn];
+export const brokerMigrations: readonly Migration[] = [
+  oidcStorageMigration,
+  accounts,
+  signIn,
+  keyActivationMigration,
+];
 export const brokerMigrationTable = 'broker_migrations';

@@ -1,6 +1,7 @@
 // The CQRS app's migrations: its sessions, its cookie keys and the message centre's messages.
 import type { Knex } from 'knex';
 import type { Migration } from '../../shared/database.ts';
+import { keyActivationMigration } from '../../shared/oidc/migration.ts';
 
 const initial: Migration = {
   name: '0001_sessions_and_messages',
@@ -31,5 +32,5 @@ const initial: Migration = {
   },
 };
 
-export const cqrsAppMigrations: readonly Migration[] = [initial];
+export const cqrsAppMigrations: readonly Migration[] = [initial, keyActivationMigration];
 export const cqrsAppMigrationTable = 'cqrs_app_migrations';

@@ -1,7 +1,7 @@
 // The mock IdP's migrations, in order.
 import type { Knex } from 'knex';
 import type { Migration } from '../../shared/database.ts';
-import { oidcStorageMigration } from '../../shared/oidc/migration.ts';
+import { keyActivationMigration, oidcStorageMigration } from '../../shared/oidc/migration.ts';
 
 const directory: Migration = {
   name: '0002_nhsmail_directory',
@@ -68,5 +68,9 @@ const directory: Migration = {
   },
 };
 
-export const mockIdpMigrations: readonly Migration[] = [oidcStorageMigration, directory];
+export const mockIdpMigrations: readonly Migration[] = [
+  oidcStorageMigration,
+  directory,
+  keyActivationMigration,
+];
 export const mockIdpMigrationTable = 'mock_idp_migrations';

@@ -51,3 +51,33 @@ export const oidcStorageMigration: Migration = {
     }
   },
 };
+
+/**
+ * Key lifecycle: a key is published from its creation but signs only from `activates_at`, so that every
+ * running instance publishes it first. Existing keys were active from their creation. Services without
+ * a `signing_keys` table (the CQRS app) get the cookie-key columns only.
+ */
+export const keyActivationMigration: Migration = {
+  name: '0010_key_activation',
+  async up(db: Knex) {
+    if (await db.schema.hasTable('signing_keys')) {
+      await db.schema.alterTable('signing_keys', (table) => {
+        table.bigInteger('activates_at');
+      });
+      await db('signing_keys').update({ activates_at: db.ref('created_at') });
+    }
+    await db.schema.alterTable('cookie_keys', (table) => {
+      table.bigInteger('activates_at');
+      table.bigInteger('expires_at');
+    });
+    await db('cookie_keys').update({ activates_at: db.ref('created_at') });
+  },
+  async down(db: Knex) {
+    if (await db.schema.hasTable('signing_keys'))
+      await db.schema.alterTable('signing_keys', (table) => table.dropColumn('activates_at'));
+    await db.schema.alterTable('cookie_keys', (table) => {
+      table.dropColumn('activates_at');
+      table.dropColumn('expires_at');
+    });
+  },
+};
