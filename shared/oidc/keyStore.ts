@@ -101,15 +101,20 @@ export async function generateSigningJwk(): Promise<JWK> {
   return jwk;
 }
 
-async function insertSigningKey(db: Knex, generation: number, jwk: JWK, activatesAt: number): Promise<void> {
+async function insertSigningKey(
+  db: Knex,
+  generation: number,
+  jwk: JWK,
+  times: { createdAt: number; activatesAt: number },
+): Promise<void> {
   await db('signing_keys')
     .insert({
       generation,
       kid: jwk.kid,
       alg: 'RS256',
       private_jwk: JSON.stringify(jwk),
-      created_at: Date.now(),
-      activates_at: activatesAt,
+      created_at: times.createdAt,
+      activates_at: times.activatesAt,
     })
     .onConflict('generation')
     .ignore();
@@ -133,7 +138,8 @@ export async function ensureSigningKeys(db: Knex): Promise<SigningKey[]> {
   const existing = await publishedSigningKeys(db);
   if (existing.length > 0) return existing;
   // The very first key signs at once: no instance can be publishing another one.
-  await insertSigningKey(db, 1, await generateSigningJwk(), Date.now());
+  const timestamp = Date.now();
+  await insertSigningKey(db, 1, await generateSigningJwk(), { createdAt: timestamp, activatesAt: timestamp });
   return publishedSigningKeys(db);
 }
 
@@ -153,11 +159,12 @@ export async function rotateSigningKey(
       | { generation?: number | null }
       | undefined;
     const generation = Number(latest?.generation ?? 0) + 1;
-    const activatesAt = Date.now() + activationDelaySeconds * 1000;
+    const createdAt = Date.now();
+    const activatesAt = createdAt + activationDelaySeconds * 1000;
     await trx('signing_keys')
       .whereNull('retired_at')
       .update({ retired_at: activatesAt, expires_at: activatesAt + keepPreviousSeconds * 1000 });
-    await insertSigningKey(trx, generation, jwk, activatesAt);
+    await insertSigningKey(trx, generation, jwk, { createdAt, activatesAt });
     const row = await trx<SigningKeyRow>('signing_keys').where({ generation }).first();
     if (!row) throw new Error('signing key rotation lost its insert');
     return toSigningKey(row);
@@ -203,14 +210,15 @@ export async function rotateCookieKey(
       | { generation?: number | null }
       | undefined;
     const generation = Number(latest?.generation ?? 0) + 1;
-    const activatesAt = Date.now() + activationDelaySeconds * 1000;
+    const createdAt = Date.now();
+    const activatesAt = createdAt + activationDelaySeconds * 1000;
     await trx('cookie_keys')
       .whereNull('expires_at')
       .update({ expires_at: activatesAt + keepPreviousSeconds * 1000 });
     await trx('cookie_keys').insert({
       generation,
       secret: randomBytes(32).toString('base64url'),
-      created_at: Date.now(),
+      created_at: createdAt,
       activates_at: activatesAt,
     });
     const row = await trx<CookieKeyRow>('cookie_keys').where({ generation }).first();

@@ -1,9 +1,10 @@
-// `cqrs-broker keys …` and `cqrs-broker audit`: rotation keeps the previous key in the broker's JWKS
-// until it expires; the audit trail filters by email, outcome and count.
+// `cqrs-broker keys …` and `cqrs-broker audit`: a rotated key is published at once and signs after
+// the activation delay, the previous one stays published until it expires; the audit trail filters
+// by email, outcome and count.
 import test from 'ava';
 import { cliEnvironment, startIssuer } from './cliHarness.ts';
 
-test('keys rotate makes a new signing key and keeps the previous one published', async (t) => {
+test('keys rotate publishes a new signing key that signs only after the activation delay', async (t) => {
   const cli = await cliEnvironment();
   t.teardown(cli.dispose);
   const empty = await cli.run('keys', 'list');
@@ -20,47 +21,57 @@ test('keys rotate makes a new signing key and keeps the previous one published',
   const newKid = /^New signing key (\S+) \(RS256\)\.$/.exec(lines[0] ?? '')?.[1];
   t.truthy(newKid);
   t.not(newKid, firstKey?.kid);
+  const time = '\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\dZ';
   t.regex(
     lines[1] ?? '',
-    new RegExp(
-      `^The previous key ${firstKey?.kid} stays published until \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\dZ\\.$`,
-    ),
+    new RegExp(`^Every running instance publishes it within 60 seconds and signs with it from ${time}\\.$`),
   );
-  t.regex(lines[2] ?? '', /restart every instance/);
+  t.regex(lines[2] ?? '', new RegExp(`^The previous key ${firstKey?.kid} stays published until ${time}\\.$`));
 
-  // The running issuer keeps what it loaded; a restarted one signs with the new key and publishes both.
-  t.deepEqual(
-    (await before.jwks()).map((key) => key.kid),
-    [firstKey?.kid],
-  );
+  // An issuer reading the keys now publishes both and still signs with the first (listed first).
   const after = await startIssuer(t, cli);
   t.deepEqual(
     (await after.jwks()).map((key) => key.kid),
-    [newKid, firstKey?.kid],
+    [firstKey?.kid, newKid],
   );
 
   const list = await cli.run('keys', 'list', '--json');
   const keys = JSON.parse(list.stdout);
-  t.like(keys[0], { kid: newKid, alg: 'RS256', state: 'signing', retiredAt: null, expiresAt: null });
-  t.like(keys[1], { kid: firstKey?.kid, state: 'published' });
-  const keptFor = Date.parse(keys[1].expiresAt) - Date.parse(keys[1].retiredAt);
-  t.is(keptFor, 2 * 3_600_000);
+  t.like(keys[0], { kid: newKid, alg: 'RS256', state: 'pending', retiredAt: null, expiresAt: null });
+  t.like(keys[1], { kid: firstKey?.kid, state: 'signing', retiredAt: keys[0].activatesAt });
+  // The default activation delay outlasts clients' JWKS caches: a day.
+  t.is(Date.parse(keys[0].activatesAt) - Date.parse(keys[0].createdAt), 24 * 3_600_000);
+  t.is(Date.parse(keys[1].expiresAt) - Date.parse(keys[1].retiredAt), 2 * 3_600_000);
   const table = await cli.run('keys', 'list');
   t.regex(table.stdout, /^KID +ALG +CREATED +STATE$/m);
-  t.regex(table.stdout, new RegExp(`^${newKid} +RS256 +\\S+ \\S+ +signing$`, 'm'));
-  t.regex(
-    table.stdout,
-    new RegExp(`^${firstKey?.kid} +RS256 +\\S+ \\S+ +retired \\S+ \\S+; published until `, 'm'),
-  );
+  t.regex(table.stdout, new RegExp(`^${newKid} +RS256 +\\S+ \\S+ +published; signs from `, 'm'));
+  t.regex(table.stdout, new RegExp(`^${firstKey?.kid} +RS256 +\\S+ \\S+ +signing$`, 'm'));
 
-  // Kept for no time at all, the previous key leaves the JWKS at once (with a warning).
+  // Kept for less than an id_token's lifetime, the previous keys get a warning.
   const abrupt = await cli.run('keys', 'rotate', '--keep-previous-hours', '0');
   t.is(abrupt.code, 0);
   t.regex(abrupt.stderr, /^Warning: id_tokens live an hour/);
   const states = JSON.parse((await cli.run('keys', 'list', '--json')).stdout).map(
     (key: { state: string }) => key.state,
   );
-  t.deepEqual(states, ['signing', 'expired', 'published']);
+  t.deepEqual(states, ['pending', 'pending', 'signing']);
+});
+
+test('keys rotate-cookie-key adds a cookie key that signs after the activation delay', async (t) => {
+  const cli = await cliEnvironment({ BROKER_KEY_ACTIVATION_SECONDS: '3600' });
+  t.teardown(cli.dispose);
+  await cli.run('keys', 'list');
+  await startIssuer(t, cli);
+  const rotated = await cli.run('keys', 'rotate-cookie-key');
+  t.is(rotated.code, 0, rotated.stderr);
+  t.regex(
+    rotated.stdout,
+    /^New cookie key \(generation 2\), signing from \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ\.$/m,
+  );
+  const rows = await cli.withDatabase((db) => db('cookie_keys').orderBy('generation'));
+  t.is(rows.length, 2);
+  t.is(Number(rows[1].activates_at) - Number(rows[1].created_at), 3_600_000);
+  t.is(Number(rows[0].expires_at), Number(rows[1].activates_at) + 8 * 3_600_000);
 });
 
 test('audit lists events newest first and filters by email, outcome and limit', async (t) => {
