@@ -1,4 +1,4 @@
-// Seeds the broker: the CQRS accounts of DESIGN.md §3 and the `cqrs-app` client. Idempotent.
+// Seeds the broker: the CQRS accounts of docs/design.md §3 and the `cqrs-app` client. Idempotent.
 import type { Knex } from 'knex';
 import { cqrsAppClient } from '../seeds/clients.ts';
 import { personas } from '../seeds/personas.ts';

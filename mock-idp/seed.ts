@@ -1,4 +1,4 @@
-// Seeds the mock NHSmail directory with the personas of DESIGN.md §3 and registers the broker as a
+// Seeds the mock NHSmail directory with the personas of docs/design.md §3 and registers the broker as a
 // client. Idempotent: running it again restores the seed state (the control API's reset uses it).
 import type { Knex } from 'knex';
 import { personas, seededPassword } from '../seeds/personas.ts';

@@ -1,7 +1,7 @@
 // Seeded OAuth clients and development secrets. These secrets are documented in the README for local
 // use; every service refuses them when NODE_ENV=production.
 
-/** The CQRS app as a client of the broker (DESIGN.md §3). */
+/** The CQRS app as a client of the broker (docs/design.md §3). */
 export const cqrsAppClient = {
   clientId: 'cqrs-app',
   developmentSecret: 'cqrs-app-development-secret',

@@ -1,4 +1,4 @@
-// The seeded personas of DESIGN.md §3: one source for the mock IdP's NHSmail directory, the broker's
+// The seeded personas of docs/design.md §3: one source for the mock IdP's NHSmail directory, the broker's
 // CQRS accounts, the CQRS app's messages, the start-up table and the tests. Deterministic: every id
 // below is fixed so that re-seeding and every test see the same world.
 

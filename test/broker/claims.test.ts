@@ -1,4 +1,4 @@
-// The claims the broker issues (DESIGN.md §5): `sub` is the broker account id, never the email; the
+// The claims the broker issues (docs/design.md §5): `sub` is the broker account id, never the email; the
 // email and profile scopes give the NHSmail identity; scope `cqrs` adds organisations with roles.
 import test from 'ava';
 import { createRemoteJWKSet, jwtVerify } from 'jose';

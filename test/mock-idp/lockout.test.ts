@@ -1,4 +1,4 @@
-// Lockout at the mock NHSmail IdP (DESIGN.md §3): consecutive wrong passwords lock an active account
+// Lockout at the mock NHSmail IdP (docs/design.md §3): consecutive wrong passwords lock an active account
 // for a configurable time; failures while locked do not extend it; a success resets the count.
 import { setTimeout as delay } from 'node:timers/promises';
 import test, { type ExecutionContext } from 'ava';

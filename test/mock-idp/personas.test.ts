@@ -1,4 +1,4 @@
-// Every seeded persona of DESIGN.md §3 signing in through the real services, asserting what the user
+// Every seeded persona of docs/design.md §3 signing in through the real services, asserting what the user
 // sees; unknown users look exactly like wrong passwords; user IDs match case-insensitively.
 import test from 'ava';
 import { seededPassword } from '../../seeds/personas.ts';
