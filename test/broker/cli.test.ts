@@ -55,7 +55,7 @@ test('migrate creates the schema once; later runs report it up to date', async (
   t.is(first.code, 0, first.stderr);
   t.regex(
     first.stdout,
-    /^Applied 3 migration\(s\): 0001_oidc_storage, 0002_cqrs_accounts, 0003_sign_in_and_audit\.$/m,
+    /^Applied 4 migration\(s\): 0001_oidc_storage, 0002_cqrs_accounts, 0003_sign_in_and_audit, 0010_key_activation\.$/m,
   );
   const second = await cli.run('migrate');
   t.is(second.code, 0);
