@@ -79,12 +79,15 @@ export function startProcess(name: string, command: string, args: string[], env:
       lines.push(...complete.filter(Boolean));
     });
   }
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // A missing binary (e.g. nginx not installed) is reported as the process's output, not a crash.
+  child.on('error', (error) => lines.push(`${name} could not start: ${error.message}`));
+  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
   const running: RunningProcess = {
     name,
     child,
     lines,
     async stop() {
+      if (child.pid === undefined) return;
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       await exited;
     },
@@ -101,14 +104,19 @@ export async function startService(
   dispatcher?: Agent,
 ): Promise<RunningProcess> {
   const service = startProcess(name, process.execPath, [entry], env);
-  await waitUntilReady(service, readyUrl, dispatcher);
+  try {
+    await waitUntilReady(service, readyUrl, dispatcher);
+  } catch (error) {
+    await service.stop();
+    throw error;
+  }
   return service;
 }
 
 export async function waitUntilReady(service: RunningProcess, url: string, dispatcher?: Agent) {
   const deadline = Date.now() + 60_000;
   while (Date.now() < deadline) {
-    if (service.child.exitCode !== null)
+    if (service.child.exitCode !== null || service.child.pid === undefined)
       throw new Error(`${service.name} exited (${service.child.exitCode}):\n${service.lines.join('\n')}`);
     try {
       const response = await fetch(url, { dispatcher, signal: AbortSignal.timeout(2000) } as RequestInit);
