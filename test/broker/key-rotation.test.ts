@@ -142,7 +142,7 @@ test('a rotated signing key is published everywhere first, signs after activatio
 });
 
 test('a rotated cookie key is accepted everywhere first, signs after activation, and sessions carry on', async (t) => {
-  const { system, second, urls } = await twoInstances(t);
+  const { system, second } = await twoInstances(t);
   const host = await startRelyingPartyHost();
   t.teardown(host.close);
   const client = await registerClient(system, host);
@@ -174,5 +174,4 @@ test('a rotated cookie key is accepted everywhere first, signs after activation,
   const again = await authorize(client, session, undefined, { prompt: 'none' });
   t.false(again.sawNhsmailLogin);
   t.truthy(again.callback.searchParams.get('code'));
-  t.is(urls.length, 2);
 });
