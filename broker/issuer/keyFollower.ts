@@ -26,8 +26,13 @@ export interface IssuerKeys {
 
 /** Reads the keys an instance should use now, making the first ones on an empty database. */
 export async function loadIssuerKeys(db: Knex, now = Date.now()): Promise<IssuerKeys> {
-  await Promise.all([ensureSigningKeys(db), ensureCookieKeys(db)]);
-  const [signing, cookies] = await Promise.all([publishedSigningKeys(db, now), currentCookieKeys(db, now)]);
+  const read = () => Promise.all([publishedSigningKeys(db, now), currentCookieKeys(db, now)]);
+  let [signing, cookies] = await read();
+  // Two statements per refresh in the steady state; the first start of a database also writes keys.
+  if (signing.length === 0 || cookies.length === 0) {
+    await Promise.all([ensureSigningKeys(db), ensureCookieKeys(db)]);
+    [signing, cookies] = await read();
+  }
   return {
     signing: signing.map((key) => key.privateJwk),
     cookies: cookies.map((key) => key.secret),
