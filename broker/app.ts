@@ -34,8 +34,8 @@ export interface Broker {
   audit: AuditLog;
   /** Re-reads the keys now; instances also do so every BROKER_KEY_REFRESH_SECONDS. */
   refreshKeys(): Promise<void>;
-  /** Stops following the keys: call before closing the database. */
-  stop(): void;
+  /** Stops following the keys: await it before closing the database. */
+  stop(): Promise<void>;
 }
 
 export async function createBroker(

@@ -28,7 +28,7 @@ sweeper.unref();
 logger.info({ issuer: config.issuer, upstream: config.upstream.issuer }, 'CQRS identity broker listening');
 stopOnSignals(logger, async () => {
   clearInterval(sweeper);
-  stopFollowingKeys();
+  await stopFollowingKeys();
   await closeServer(server);
   await db.destroy();
 });

@@ -44,7 +44,8 @@ export async function loadIssuerKeys(db: Knex, now = Date.now()): Promise<Issuer
 export interface KeyFollower {
   /** Re-reads the keys now; resolves once a changed set is in use. */
   refresh(): Promise<void>;
-  stop(): void;
+  /** Stops re-reading; resolves when a read in progress has finished, so the database can close. */
+  stop(): Promise<void>;
 }
 
 export function followKeys(options: {
@@ -85,6 +86,7 @@ export function followKeys(options: {
   };
 
   const refresh = (): Promise<void> => {
+    if (stopped) return Promise.resolve();
     running ??= read()
       .catch((error: unknown) => {
         // The keys in use stay valid: the database being away for a while changes nothing.
@@ -101,10 +103,11 @@ export function followKeys(options: {
   scheduleNextChange();
   return {
     refresh,
-    stop() {
+    async stop() {
       stopped = true;
       clearInterval(interval);
       clearTimeout(nextChange);
+      await running;
     },
   };
 }

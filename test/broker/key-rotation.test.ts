@@ -43,7 +43,7 @@ async function twoInstances(t: { teardown(fn: () => Promise<void>): void }) {
   });
   const secondServer: http.Server = await listen(second.app.callback(), 0, '127.0.0.1');
   t.teardown(async () => {
-    second.stop();
+    await second.stop();
     await closeServer(secondServer);
     await secondDb.destroy();
     await system.close();

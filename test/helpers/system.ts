@@ -129,7 +129,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     broker,
     async restartBroker() {
       // Everything the broker knows must come back from its database: a new knex pool, a new app.
-      broker.stop();
+      await broker.stop();
       await brokerDb.destroy();
       brokerDb = createDatabase(brokerConfig.database);
       await migrate(brokerDb, brokerMigrations, brokerMigrationTable);
@@ -147,7 +147,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
         server.closeAllConnections();
         await new Promise((resolve) => server.close(resolve));
       }
-      system.broker.stop();
+      await system.broker.stop();
       await Promise.all([mockDb.destroy(), system.brokerDb.destroy(), appDb.destroy()]);
       if (options.brokerPostgresUrl && brokerSchema)
         await dropPostgresSchema(options.brokerPostgresUrl, brokerSchema);
