@@ -6,6 +6,7 @@ import type http from 'node:http';
 import test from 'ava';
 import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, type JSONWebKeySet, jwtVerify } from 'jose';
 import { type Broker, createBroker } from '../../broker/app.ts';
+import { loadConfig } from '../../broker/config.ts';
 import { createDatabase } from '../../shared/database.ts';
 import { closeServer, listen, portOf } from '../../shared/http/serve.ts';
 import { createLogger } from '../../shared/logger.ts';
@@ -174,4 +175,17 @@ test('a rotated cookie key is accepted everywhere first, signs after activation,
   const again = await authorize(client, session, undefined, { prompt: 'none' });
   t.false(again.sawNhsmailLogin);
   t.truthy(again.callback.searchParams.get('code'));
+});
+
+test('the activation delay must outlast the refresh interval, and defaults to a day', (t) => {
+  t.deepEqual(loadConfig({}).keys, { refreshSeconds: 60, activationSeconds: 24 * 3600 });
+  const tooSoon = t.throws(() =>
+    loadConfig({ BROKER_KEY_REFRESH_SECONDS: '30', BROKER_KEY_ACTIVATION_SECONDS: '30' }),
+  );
+  t.regex(tooSoon.message, /^BROKER_KEY_ACTIVATION_SECONDS: must be longer than BROKER_KEY_REFRESH_SECONDS/);
+  t.regex(
+    t.throws(() => loadConfig({ BROKER_KEY_REFRESH_SECONDS: '120' })).message,
+    /BROKER_KEY_REFRESH_SECONDS: /,
+    'instances re-read the keys at least once a minute',
+  );
 });
