@@ -1,12 +1,23 @@
 // oidc-provider storage on knex: one table for every model's payloads, plus the client registry.
 // Honours expiry on every read and makes `consume` atomic, so an authorization code or a refresh
 // token can be redeemed once even when two requests race (the loser gets invalid_grant).
+//
+// A detected reuse revokes the whole grant durably: the loser of a consume race stores a
+// `RevokedGrant` marker (its id is the grant id) before deleting the grant's rows, and every read
+// refuses a payload whose grant carries that marker. So tokens that the winner stores after the reuse
+// was seen are dead too, whatever order the two requests reach the database in (RFC 6749 §4.1.2,
+// RFC 9700 §4.14.2).
 import type { Knex } from 'knex';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { errors } from 'oidc-provider';
 import { clientMetadataFromRow, type ClientRow } from './clientStore.ts';
 
 export type AdapterConstructor = new (name: string) => Adapter;
+
+/** The pseudo-model of the durable "this grant was revoked after a reuse" marker. */
+export const revokedGrantModel = 'RevokedGrant';
+/** How long a marker lives when the grant's own expiry is unknown (nothing of a grant outlives it). */
+const revokedGrantFallbackMs = 30 * 24 * 60 * 60 * 1000;
 
 export function createKnexAdapter(db: Knex): AdapterConstructor {
   return class KnexAdapter implements Adapter {
@@ -23,7 +34,8 @@ export function createKnexAdapter(db: Knex): AdapterConstructor {
         model: this.model,
         id,
         payload: JSON.stringify(payload),
-        grant_id: payload.grantId ?? null,
+        // A grant is its own grant: revoking a grant id then reaches the Grant row as well.
+        grant_id: payload.grantId ?? (this.model === 'Grant' ? id : null),
         user_code: payload.userCode ?? null,
         uid: payload.uid ?? null,
         expires_at: expiresIn ? Date.now() + expiresIn * 1000 : null,
@@ -54,9 +66,9 @@ export function createKnexAdapter(db: Knex): AdapterConstructor {
         .update({ consumed_at: Date.now() });
       if (updated === 0) {
         // Lost a race with another redemption of the same code or refresh token: treat it as the reuse
-        // it is and revoke everything issued from the grant (RFC 6749 §4.1.2, RFC 9700 §4.14.2).
+        // it is and revoke everything issued from the grant, now and later.
         const row = await db('oidc_payloads').where({ model: this.model, id }).first('grant_id');
-        if (row?.grant_id) await db('oidc_payloads').where({ grant_id: row.grant_id }).delete();
+        if (row?.grant_id) await revokeGrant(db, String(row.grant_id));
         throw new errors.InvalidGrant(`${this.model} already consumed`);
       }
     }
@@ -70,9 +82,18 @@ export function createKnexAdapter(db: Knex): AdapterConstructor {
     }
 
     private async findBy(where: Record<string, string>): Promise<AdapterPayload | undefined> {
-      const row = await db<PayloadRow>('oidc_payloads')
-        .where({ model: this.model, ...where })
-        .andWhere((query) => query.whereNull('expires_at').orWhere('expires_at', '>', Date.now()))
+      const row = await db<PayloadRow>({ payload: 'oidc_payloads' })
+        .select('payload.payload', 'payload.consumed_at')
+        .where(Object.fromEntries(Object.entries({ model: this.model, ...where }).map(qualified)))
+        .andWhere((query) =>
+          query.whereNull('payload.expires_at').orWhere('payload.expires_at', '>', Date.now()),
+        )
+        .whereNotExists(
+          db({ marker: 'oidc_payloads' })
+            .select(db.raw('1'))
+            .where('marker.model', revokedGrantModel)
+            .andWhereRaw('?? = ??', ['marker.id', 'payload.grant_id']),
+        )
         .first();
       if (!row) return undefined;
       const payload = JSON.parse(row.payload) as AdapterPayload;
@@ -82,12 +103,31 @@ export function createKnexAdapter(db: Knex): AdapterConstructor {
   };
 }
 
+const qualified = ([column, value]: [string, string]) => [`payload.${column}`, value] as const;
+
 interface PayloadRow {
   model: string;
   id: string;
   payload: string;
+  grant_id: string | null;
   expires_at: number | null;
   consumed_at: number | null;
+}
+
+/**
+ * Revokes a grant for good: the marker first, so that a payload stored at the same moment is refused
+ * on read even if this delete misses it, then every row of the grant.
+ */
+export async function revokeGrant(db: Knex, grantId: string): Promise<void> {
+  const grant = await db<PayloadRow>('oidc_payloads')
+    .where({ model: 'Grant', id: grantId })
+    .first('expires_at');
+  const expiresAt = grant?.expires_at ?? Date.now() + revokedGrantFallbackMs;
+  await db('oidc_payloads')
+    .insert({ model: revokedGrantModel, id: grantId, payload: '{}', expires_at: expiresAt })
+    .onConflict(['model', 'id'])
+    .ignore();
+  await db('oidc_payloads').where({ grant_id: grantId }).delete();
 }
 
 /** Deletes expired payloads; services call this on a timer so the table does not grow forever. */

@@ -136,6 +136,35 @@ function conformance(backend: Backend) {
     t.truthy(await adapter('AccessToken').find('at-other'));
   });
 
+  conformanceTest('a token stored after a lost consume race is refused: order does not matter', async (t) => {
+    await adapter('Grant').upsert('g-late', { accountId: 'a', jti: 'g-late' }, 60);
+    await adapter('AuthorizationCode').upsert('c-late', { grantId: 'g-late', jti: 'c-late' }, 60);
+    const results = await Promise.allSettled(
+      Array.from({ length: 20 }, () => adapter('AuthorizationCode').consume('c-late')),
+    );
+    t.is(results.filter((result) => result.status === 'fulfilled').length, 1);
+    // The winner goes on to store its tokens after the losers revoked the grant.
+    await adapter('AccessToken').upsert('at-late', { grantId: 'g-late', jti: 'at-late' }, 60);
+    await adapter('RefreshToken').upsert('rt-late', { grantId: 'g-late', jti: 'rt-late' }, 60);
+    t.is(await adapter('AccessToken').find('at-late'), undefined);
+    t.is(await adapter('RefreshToken').find('rt-late'), undefined);
+    t.is(await adapter('Grant').find('g-late'), undefined);
+    t.is(await adapter('AuthorizationCode').find('c-late'), undefined);
+  });
+
+  conformanceTest('tokens stored while a reuse is revoking the grant are refused', async (t) => {
+    await adapter('AuthorizationCode').upsert('c-mid', { grantId: 'g-mid', jti: 'c-mid' }, 60);
+    await adapter('AuthorizationCode').consume('c-mid');
+    // The winner's token writes and the loser's consume race each other.
+    const writes = Array.from({ length: 10 }, (_, index) =>
+      adapter('AccessToken').upsert(`at-mid-${index}`, { grantId: 'g-mid', jti: `at-mid-${index}` }, 60),
+    );
+    const [lost] = await Promise.allSettled([adapter('AuthorizationCode').consume('c-mid'), ...writes]);
+    t.is(lost?.status, 'rejected');
+    for (let index = 0; index < 10; index += 1)
+      t.is(await adapter('AccessToken').find(`at-mid-${index}`), undefined, `at-mid-${index}`);
+  });
+
   conformanceTest('destroy and revokeByGrantId remove only what they name', async (t) => {
     const accessTokens = adapter('AccessToken');
     await accessTokens.upsert('at1', { grantId: 'grant-a', jti: 'at1' }, 60);
