@@ -36,6 +36,10 @@ export interface BrokerConfig {
     tenantId: string;
     timeoutMs: number;
     jwksCooldownSeconds: number;
+    /** How far apart the IdP's clock and ours may be when checking `iat`, `exp` and `nbf`. */
+    clockToleranceSeconds: number;
+    /** An id_token issued longer ago than this (by its `iat`) is refused. */
+    idTokenMaxAgeSeconds: number;
     allowHttp: boolean;
   };
   helpDesk: HelpDesk;
@@ -81,6 +85,8 @@ const schema = z.object({
   UPSTREAM_TENANT_ID: z.uuid({ message: 'must be a GUID' }).default(mockTenantId),
   UPSTREAM_TIMEOUT_MS: z.coerce.number().int().min(100).max(120000).default(5000),
   UPSTREAM_JWKS_COOLDOWN_SECONDS: z.coerce.number().min(0).max(3600).default(30),
+  UPSTREAM_CLOCK_TOLERANCE_SECONDS: z.coerce.number().int().min(0).max(300).default(30),
+  UPSTREAM_ID_TOKEN_MAX_AGE_SECONDS: z.coerce.number().int().min(10).max(86400).default(300),
   HELPDESK_EMAIL: z.email().default('support@cqrs.co.uk'),
   HELPDESK_PHONE: z.string().min(1).default('0800 4402777'),
   HELPDESK_HOURS: z.string().min(1).default('8am-6pm Mon-Fri exc Bank Holidays'),
@@ -141,6 +147,8 @@ export function loadConfig(env: Environment): Readonly<BrokerConfig> {
       tenantId: parsed.UPSTREAM_TENANT_ID,
       timeoutMs: parsed.UPSTREAM_TIMEOUT_MS,
       jwksCooldownSeconds: parsed.UPSTREAM_JWKS_COOLDOWN_SECONDS,
+      clockToleranceSeconds: parsed.UPSTREAM_CLOCK_TOLERANCE_SECONDS,
+      idTokenMaxAgeSeconds: parsed.UPSTREAM_ID_TOKEN_MAX_AGE_SECONDS,
       allowHttp: !production && parsed.UPSTREAM_ISSUER.startsWith('http://'),
     },
     helpDesk: { email: parsed.HELPDESK_EMAIL, phone: parsed.HELPDESK_PHONE, hours: parsed.HELPDESK_HOURS },

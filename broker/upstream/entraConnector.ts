@@ -78,7 +78,10 @@ export class EntraConnector implements UpstreamConnector {
       const configuration = await oidc.discovery(
         new URL(issuer),
         clientId,
-        { id_token_signed_response_alg: 'RS256' },
+        {
+          id_token_signed_response_alg: 'RS256',
+          [oidc.clockTolerance]: this.settings.clockToleranceSeconds,
+        },
         oidc.ClientSecretPost(clientSecret),
         { execute: allowHttp ? [oidc.allowInsecureRequests] : [], timeout: Math.ceil(timeoutMs / 1000) },
       );
@@ -123,6 +126,19 @@ export class EntraConnector implements UpstreamConnector {
     return { url: oidc.buildAuthorizationUrl(configuration, parameters), state, nonce, codeVerifier };
   }
 
+  /**
+   * openid-client checks `exp` but not how fresh the token is: a token "issued" in the future, or long
+   * ago, is refused (issue 8.2). The code was just redeemed, so a genuine id_token is seconds old.
+   */
+  private checkIssuedAt(issuedAt: unknown): void {
+    if (typeof issuedAt !== 'number') throw new UpstreamError('invalid_response', 'iat_missing');
+    const now = Date.now() / 1000;
+    const { clockToleranceSeconds, idTokenMaxAgeSeconds } = this.settings;
+    if (issuedAt > now + clockToleranceSeconds) throw new UpstreamError('invalid_response', 'iat_in_future');
+    if (now - issuedAt > idTokenMaxAgeSeconds + clockToleranceSeconds)
+      throw new UpstreamError('invalid_response', 'id_token_too_old');
+  }
+
   async finishSignIn(callbackUrl: URL, pending: Omit<PendingSignIn, 'url'>): Promise<UpstreamIdentity> {
     const error = callbackUrl.searchParams.get('error');
     if (error)
@@ -142,12 +158,14 @@ export class EntraConnector implements UpstreamConnector {
         issuer: configuration.serverMetadata().issuer,
         audience: this.settings.clientId,
         algorithms: ['RS256'],
+        clockTolerance: this.settings.clockToleranceSeconds,
       }).catch((cause: unknown) => {
         const reason = cause instanceof joseErrors.JOSEError ? cause.code : 'id_token_invalid';
         throw new UpstreamError('invalid_response', reason, { cause });
       });
       const claims = tokens.claims();
       if (!claims) throw new UpstreamError('invalid_response', 'id_token_missing');
+      this.checkIssuedAt(claims.iat);
       const tenantId = typeof claims.tid === 'string' ? claims.tid : '';
       const objectId = typeof claims.oid === 'string' ? claims.oid : '';
       if (tenantId !== this.settings.tenantId)
