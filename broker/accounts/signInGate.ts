@@ -1,10 +1,16 @@
 // The account gate: an NHSmail identity gets CQRS tokens only if its email matches an active CQRS
 // account. The first sign-in links the account to the identity's tenant and object id; afterwards the
-// link decides, and another object id presenting a linked email is refused.
+// link decides, and another object id presenting a linked email is refused. Only the `email` claim
+// matches, and a first link needs a tenant that has verified the email's domain (`xms_edov` not false).
 import type { UpstreamIdentity } from '../upstream/connector.ts';
 import type { AccountStore, CqrsAccount } from './accountStore.ts';
 
-export type GateRefusal = 'email_missing' | 'no_account' | 'account_suspended' | 'link_mismatch';
+export type GateRefusal =
+  | 'email_missing'
+  | 'email_unverified'
+  | 'no_account'
+  | 'account_suspended'
+  | 'link_mismatch';
 
 export type GateDecision =
   | { allowed: true; account: CqrsAccount; linkedNow: boolean }
@@ -28,6 +34,7 @@ export async function signInGate(accounts: AccountStore, identity: UpstreamIdent
     return { allowed: true, account, linkedNow: false };
   }
   if (account.status !== 'active') return { allowed: false, reason: 'account_suspended', account };
+  if (identity.emailDomainVerified === false) return { allowed: false, reason: 'email_unverified', account };
   const linkedNow = await accounts.link(account.id, identity.tenantId, identity.objectId);
   if (!linkedNow) {
     // Another sign-in linked it between our read and our write: decide again by the stored link.

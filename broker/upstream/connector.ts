@@ -4,7 +4,13 @@
 export interface UpstreamIdentity {
   tenantId: string;
   objectId: string;
+  /** The `email` claim only: never `preferred_username` or `upn`, which users or admins can change. */
   email: string | undefined;
+  /**
+   * Entra's `xms_edov` ("email domain owner verified"): false when the tenant has not proved it owns
+   * the email's domain; undefined when the IdP does not say.
+   */
+  emailDomainVerified?: boolean | undefined;
   name: string | undefined;
 }
 

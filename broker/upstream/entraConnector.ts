@@ -171,16 +171,14 @@ export class EntraConnector implements UpstreamConnector {
       if (tenantId !== this.settings.tenantId)
         throw new UpstreamError('invalid_response', 'tenant_not_allowed');
       if (!objectId) throw new UpstreamError('invalid_response', 'oid_missing');
-      const email =
-        typeof claims.email === 'string'
-          ? claims.email
-          : typeof claims.preferred_username === 'string'
-            ? claims.preferred_username
-            : undefined;
+      // Microsoft: never authorise on preferred_username or upn; the gate matches on `email` alone.
+      const email = typeof claims.email === 'string' ? claims.email : undefined;
+      const emailDomainVerified = typeof claims.xms_edov === 'boolean' ? claims.xms_edov : undefined;
       return {
         tenantId,
         objectId,
         email: email?.toLowerCase(),
+        emailDomainVerified,
         name: typeof claims.name === 'string' ? claims.name : undefined,
       };
     } catch (caught) {

@@ -55,3 +55,40 @@ test.serial('an iat a few seconds ahead, within the clock tolerance, is accepted
   const page = await signInWith((defaults) => ({ ...defaults, iat: now() + 10 }));
   t.is(page.url, `${system.appUrl}/messages`);
 });
+
+// Issue 8.3: the first link trusts only `email`, and only from a tenant that verified its domain.
+test.serial(
+  'an id_token without email is refused as email_missing, whatever preferred_username says',
+  async (t) => {
+    const page = await signInWith((defaults) => {
+      const { email: _email, ...rest } = defaults;
+      return {
+        ...rest,
+        oid: '5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b',
+        preferred_username: 'tom.jones@nhs.net',
+      };
+    });
+    const { heading, event } = await refusalOf(page);
+    t.is(heading, 'Authentication Error');
+    t.is(event?.outcome, 'email_missing');
+    t.is((await system.broker.accounts.findByEmail('tom.jones@nhs.net'))?.upstreamOid, null);
+  },
+);
+
+test.serial('xms_edov false refuses the first link as email_unverified', async (t) => {
+  const page = await signInWith((defaults) => ({
+    ...defaults,
+    oid: '6f7a8b9c-0d1e-4f2a-9b3c-4d5e6f7a8b9c',
+    email: 'tom.jones@nhs.net',
+    xms_edov: false,
+  }));
+  const { heading, event } = await refusalOf(page);
+  t.is(heading, 'Authentication Error');
+  t.is(event?.outcome, 'email_unverified');
+  t.is((await system.broker.accounts.findByEmail('tom.jones@nhs.net'))?.upstreamOid, null);
+});
+
+test.serial('once linked, the link decides: xms_edov false does not lock the user out', async (t) => {
+  const page = await signInWith((defaults) => ({ ...defaults, xms_edov: false }));
+  t.is(page.url, `${system.appUrl}/messages`, 'jane was linked by the first test');
+});
