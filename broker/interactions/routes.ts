@@ -8,7 +8,7 @@
 import Router from '@koa/router';
 import type { Knex } from 'knex';
 import type { Context } from 'koa';
-import type Provider from 'oidc-provider';
+import { errors, type default as Provider } from 'oidc-provider';
 import type { Logger } from '../../shared/logger.ts';
 import type { AccountStore } from '../accounts/accountStore.ts';
 import type { AuditLog } from '../accounts/audit.ts';
@@ -120,7 +120,18 @@ export function interactionRoutes(options: {
     // Single use: whoever deletes the row owns the callback.
     const owned = attempt ? (await db('upstream_attempts').where({ state }).delete()) === 1 : false;
     if (!attempt || !owned || attempt.expires_at < Date.now()) return refuseUnknownState(ctx);
-    const interaction = await provider.interactionDetails(ctx.req, ctx.res);
+    const interaction = await provider.interactionDetails(ctx.req, ctx.res).catch((caught: unknown) => {
+      if (caught instanceof errors.SessionNotFound) return undefined;
+      throw caught;
+    });
+    if (!interaction) {
+      // A genuine callback in a browser that never started this sign-in: login CSRF, or a link
+      // copied to another browser. The attempt is spent either way.
+      await audit.record({ event: 'sign_in', outcome: 'login_csrf', correlationId });
+      ctx.status = 400;
+      await ctx.render('error', { title: 'Authentication Error', correlationId, reason: 'login_csrf' });
+      return;
+    }
     const clientId = String(interaction.params.client_id);
     if (interaction.uid !== attempt.interaction_uid || ctx.params.uid !== attempt.interaction_uid) {
       await audit.record({ event: 'sign_in', outcome: 'interaction_mismatch', correlationId, clientId });
