@@ -15,14 +15,23 @@ import { outgoingFetch } from './outgoingRequests.ts';
 
 type RenderingContext = KoaContextWithOIDC & { render: (view: string, locals?: object) => Promise<void> };
 
-export function accountClaims(account: CqrsAccount) {
-  return {
+/**
+ * The account's claims; oidc-provider keeps those of the granted scopes. The id_token carries the
+ * identity claims too (RPs such as ASP.NET Core read no userinfo by default); organisations, which
+ * can be long, only userinfo.
+ */
+export function accountClaims(account: CqrsAccount, use: string = 'userinfo') {
+  const identity = {
     sub: account.id,
     email: account.email,
     email_verified: true,
     name: `${account.givenName} ${account.familyName}`,
     given_name: account.givenName,
     family_name: account.familyName,
+  };
+  if (use === 'id_token') return identity;
+  return {
+    ...identity,
     organisations: account.organisations.map((organisation) => ({
       ods_code: organisation.odsCode,
       name: organisation.name,
@@ -62,6 +71,8 @@ export async function createIssuer(
       profile: ['name', 'given_name', 'family_name'],
       cqrs: ['organisations'],
     },
+    // Identity claims of the granted scopes in the id_token, not only at userinfo (issue 8.7).
+    conformIdTokenClaims: false,
     responseTypes: ['code'],
     pkce: { required: () => true },
     allowOmittingSingleRegisteredRedirectUri: false,
@@ -120,7 +131,7 @@ export async function createIssuer(
       const account = await accounts.findById(id);
       // A suspended account has no claims: its sessions, userinfo and refresh tokens stop working.
       if (account?.status !== 'active') return undefined;
-      return { accountId: id, claims: async () => accountClaims(account) };
+      return { accountId: id, claims: async (use) => accountClaims(account, use) };
     },
     interactions: {
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,

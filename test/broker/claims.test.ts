@@ -87,5 +87,22 @@ test('the id_token is signed by a key in the broker JWKS and names the user and 
   t.is(claims.sub, persona('tom.jones@nhs.net').cqrsAccountId);
   t.is(claims.iss, system.brokerUrl);
   t.is(claims.aud, client.clientId);
-  t.false(JSON.stringify(claims).includes('@'), 'no email in the id_token unless asked for');
+});
+
+test('the id_token carries the identity claims of the granted scopes, organisations only at userinfo', async (t) => {
+  const { idToken } = await userinfoFor('tom.jones@nhs.net');
+  t.like(idToken, {
+    email: 'tom.jones@nhs.net',
+    email_verified: true,
+    name: 'Tom Jones',
+    given_name: 'Tom',
+    family_name: 'Jones',
+  });
+  t.false('organisations' in idToken);
+  const profileOnly = await userinfoFor('tom.jones@nhs.net', 'openid profile');
+  t.is(profileOnly.idToken.name, 'Tom Jones');
+  t.false('email' in profileOnly.idToken, 'no email without scope email');
+  const openidOnly = await userinfoFor('tom.jones@nhs.net', 'openid');
+  t.false(JSON.stringify(openidOnly.idToken).includes('@'), 'no email in the id_token unless asked for');
+  t.false('name' in openidOnly.idToken);
 });
