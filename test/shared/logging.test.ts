@@ -3,7 +3,7 @@
 import { captureLogs } from '../helpers/logCapture.ts';
 import test from 'ava';
 import { seededPassword } from '../../seeds/personas.ts';
-import { summariseError } from '../../shared/logger.ts';
+import { createLogger, summariseError } from '../../shared/logger.ts';
 import { armScenario, openNhsmailSignIn, signInAs, submitCredentials } from '../helpers/flows.ts';
 import { startSystem } from '../helpers/system.ts';
 
@@ -54,4 +54,47 @@ test('errors are summarised to type, code and message, causes included', (t) => 
       code: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED',
     },
   });
+});
+
+// Issue 8.8: authorization codes are redacted where they occur; a field merely named `code` is not.
+test('authorization codes are redacted in query strings and token request bodies, error codes stay', (t) => {
+  const { destination, lines } = captureLogs();
+  const logger = createLogger('test', 'info', destination);
+  logger.warn(
+    { url: 'https://broker.example/upstream/callback?code=SECRET-CODE-1&state=SECRET-STATE', status: 400 },
+    'callback refused',
+  );
+  logger.info({ body: { grant_type: 'authorization_code', code: 'SECRET-CODE-2' } }, 'token request');
+  logger.info({ request: { query: { code: 'SECRET-CODE-3' } } }, 'callback');
+  logger.info('redirect to /cb?code=SECRET-CODE-4&iss=x');
+  const signature = Object.assign(new Error('signature verification failed'), {
+    code: 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED',
+  });
+  logger.warn(
+    { err: new Error('upstream sign-in failed', { cause: signature }), code: 'no_account' },
+    'refused',
+  );
+  const log = lines.join('\n');
+  for (const secret of ['SECRET-CODE-1', 'SECRET-STATE', 'SECRET-CODE-2', 'SECRET-CODE-3', 'SECRET-CODE-4'])
+    t.false(log.includes(secret), secret);
+  const [callback, , , redirect, refused] = lines.map((line) => JSON.parse(line));
+  t.is(callback.url, 'https://broker.example/upstream/callback?code=[redacted]&state=[redacted]');
+  t.is(redirect.msg, 'redirect to /cb?code=[redacted]&iss=x');
+  t.is(refused.code, 'no_account', 'an outcome code is not an authorization code');
+  t.is(refused.err.cause.code, 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED', 'error codes stay visible');
+});
+
+test('an upstream validation failure is logged with its error code', async (t) => {
+  const { destination, lines } = captureLogs();
+  const system = await startSystem({ logDestination: destination });
+  try {
+    await armScenario(system, 'bad_signature', 'tom.jones@nhs.net');
+    await signInAs(system, 'tom.jones@nhs.net');
+    const failure = lines
+      .map((line) => JSON.parse(line) as { msg?: string; err?: { code?: string } })
+      .find((line) => line.msg === 'upstream sign-in failed');
+    t.is(failure?.err?.code, 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED');
+  } finally {
+    await system.close();
+  }
 });
