@@ -16,6 +16,7 @@ import type { Logger } from '../shared/logger.ts';
 import { AccountStore } from './accounts/accountStore.ts';
 import { AuditLog } from './accounts/audit.ts';
 import type { BrokerConfig } from './config.ts';
+import { createPendingSignInStore } from './interactions/pendingSignIns.ts';
 import { rememberSignOut } from './interactions/reauthentication.ts';
 import { interactionRoutes } from './interactions/routes.ts';
 import { createMetrics, serveMetrics } from './metrics.ts';
@@ -135,7 +136,10 @@ async function assembleIssuer(
   provider.use(home.routes());
   provider.use(rememberSignOut({ confirmPath: '/session/end/confirm', secureCookies: config.secureCookies }));
   provider.use(bodyParserFor(['/interaction/']));
-  provider.use(interactionRoutes({ config, db, provider, accounts, audit, connector, logger }).routes());
+  const pendingSignIns = createPendingSignInStore(db);
+  provider.use(
+    interactionRoutes({ config, provider, accounts, audit, connector, pendingSignIns, logger }).routes(),
+  );
   return provider;
 }
 

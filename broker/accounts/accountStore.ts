@@ -2,6 +2,7 @@
 // linked to after the first sign-in.
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
+import { isPostgres } from '../../shared/database.ts';
 
 export type AccountStatus = 'active' | 'suspended';
 export const accountStatuses: readonly AccountStatus[] = ['active', 'suspended'];
@@ -57,6 +58,19 @@ export function normaliseEmail(email: string): string {
   return email.trim().toLowerCase();
 }
 
+function toAccount(row: AccountRow): Omit<CqrsAccount, 'organisations'> {
+  return {
+    id: row.id,
+    email: row.email,
+    givenName: row.given_name,
+    familyName: row.family_name,
+    status: row.status,
+    upstreamTid: row.upstream_tid,
+    upstreamOid: row.upstream_oid,
+    linkedAt: row.linked_at,
+  };
+}
+
 export class AccountExistsError extends Error {
   override name = 'AccountExistsError';
 }
@@ -77,14 +91,7 @@ export class AccountStore {
       )
       .orderBy('ods_code');
     return rows.map((row) => ({
-      id: row.id,
-      email: row.email,
-      givenName: row.given_name,
-      familyName: row.family_name,
-      status: row.status,
-      upstreamTid: row.upstream_tid,
-      upstreamOid: row.upstream_oid,
-      linkedAt: row.linked_at,
+      ...toAccount(row),
       organisations: organisations
         .filter((organisation) => organisation.account_id === row.id)
         .map((organisation) => ({
@@ -96,9 +103,33 @@ export class AccountStore {
     }));
   }
 
+  /** One account with its organisations in one statement: sign-in reads an account on every step. */
   private async one(where: Partial<AccountRow>): Promise<CqrsAccount | undefined> {
-    const row = await this.db<AccountRow>('accounts').where(where).first();
-    return row ? (await this.withOrganisations([row]))[0] : undefined;
+    const row = (await this.db('accounts')
+      .select('accounts.*', this.organisationsJson())
+      .where(where)
+      .first()) as (AccountRow & { organisations_json: unknown }) | undefined;
+    if (!row) return undefined;
+    const json = row.organisations_json;
+    const organisations = (typeof json === 'string' ? JSON.parse(json) : (json ?? [])) as Organisation[];
+    return { ...toAccount(row), organisations };
+  }
+
+  /** The account's organisations as a JSON array, ordered by ODS code, in each backend's dialect. */
+  private organisationsJson(): Knex.Raw {
+    if (isPostgres(this.db)) {
+      return this.db.raw(
+        `(select coalesce(json_agg(json_build_object('odsCode', o.ods_code, 'name', o.name, 'type', o.type,
+          'roles', o.roles::json) order by o.ods_code), '[]'::json)
+          from account_organisations o where o.account_id = accounts.id) as organisations_json`,
+      );
+    }
+    return this.db.raw(
+      `(select json_group_array(json_object('odsCode', o.ods_code, 'name', o.name, 'type', o.type,
+        'roles', json(o.roles)))
+        from (select * from account_organisations where account_id = accounts.id order by ods_code) o)
+        as organisations_json`,
+    );
   }
 
   findById(id: string): Promise<CqrsAccount | undefined> {

@@ -3,203 +3,148 @@
 //   GET /interaction/:uid     start (or retry) the NHSmail sign-in for a pending authorization, or
 //                             grant a signed-in user's first-party consent at once
 //   GET /upstream/callback    NHSmail's redirect back (the one registered redirect URI): forwards the
-//                             browser to the interaction it belongs to, where the interaction cookie is sent
-//   GET /interaction/:uid/callback   validate, gate, audit, finish the authorization
+//                             browser to the interaction its `state` names, where the interaction
+//                             cookie is sent
+//   GET /interaction/:uid/callback   take the pending sign-in, validate, gate, audit, finish
+//
+// Every refusal is a SignInRefused, audited and shown by one middleware (signInRefused.ts).
+import { randomBytes } from 'node:crypto';
 import Router from '@koa/router';
-import type { Knex } from 'knex';
 import type { Context } from 'koa';
 import { errors, type default as Provider } from 'oidc-provider';
 import type { Logger } from '../../shared/logger.ts';
 import type { AccountStore } from '../accounts/accountStore.ts';
 import type { AuditLog } from '../accounts/audit.ts';
 import { signInGate } from '../accounts/signInGate.ts';
-import { clearReauthentication, mustReauthenticate } from './reauthentication.ts';
 import type { BrokerConfig } from '../config.ts';
 import { type UpstreamConnector, UpstreamError } from '../upstream/connector.ts';
 import { finishFirstPartyConsent } from './consent.ts';
+import type { PendingSignInStore } from './pendingSignIns.ts';
+import { clearReauthentication, mustReauthenticate } from './reauthentication.ts';
+import { SignInRefused, signInRefusals } from './signInRefused.ts';
 
-const attemptLifetimeMs = 15 * 60 * 1000;
 export const upstreamCallbackPath = '/upstream/callback';
 
-interface AttemptRow {
-  state: string;
-  interaction_uid: string;
-  nonce: string;
-  code_verifier: string;
-  expires_at: number;
+/**
+ * The state sent upstream is `<interaction uid>.<random>`: the callback can forward the browser to its
+ * interaction without a lookup, and the pending sign-in is keyed by the whole value.
+ */
+function newState(interactionUid: string): string {
+  return `${interactionUid}.${randomBytes(24).toString('base64url')}`;
 }
+
+function interactionUidOf(state: string): string | undefined {
+  const uid = state.split('.', 1)[0];
+  return uid && state.length > uid.length + 1 ? uid : undefined;
+}
+
+type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
 
 export function interactionRoutes(options: {
   config: BrokerConfig;
-  db: Knex;
   provider: Provider;
   accounts: AccountStore;
   audit: AuditLog;
   connector: UpstreamConnector;
+  pendingSignIns: PendingSignInStore;
   logger: Logger;
 }): Router {
-  const { config, db, provider, accounts, audit, connector, logger } = options;
+  const { config, provider, accounts, audit, connector, pendingSignIns, logger } = options;
   const router = new Router();
   const callbackUrl = `${config.issuer}${upstreamCallbackPath}`;
-
-  const showUpstreamFailure = async (ctx: Context, error: UpstreamError, retryHref: string | undefined) => {
-    const correlationId = String(ctx.state.correlationId);
-    if (error.kind === 'cancelled') {
-      ctx.status = 400;
-      await ctx.render('cancelled', { title: 'Sign-in was cancelled', retryHref, correlationId });
-    } else if (error.kind === 'unavailable') {
-      ctx.status = 503;
-      await ctx.render('unavailable', { title: 'NHSmail sign-in is unavailable', retryHref, correlationId });
-    } else {
-      ctx.status = 403;
-      await ctx.render('error', { title: 'Authentication Error', correlationId });
-    }
-  };
+  router.use(signInRefusals(audit, logger));
 
   router.get('/interaction/:uid', async (ctx) => {
     const interaction = await provider.interactionDetails(ctx.req, ctx.res);
     if (interaction.uid !== ctx.params.uid)
       ctx.throw(400, 'This sign-in does not belong to your browser session.');
     if (interaction.prompt.name === 'consent') return finishFirstPartyConsent(provider, ctx, interaction);
-    const prompt = String(interaction.params.prompt ?? '');
-    try {
-      const pending = await connector.startSignIn({
+    const state = newState(interaction.uid);
+    const started = await connector
+      .startSignIn({
         redirectUri: callbackUrl,
+        state,
         forceLogin:
-          prompt.split(' ').includes('login') ||
+          String(interaction.params.prompt ?? '')
+            .split(' ')
+            .includes('login') ||
           interaction.params.max_age !== undefined ||
           mustReauthenticate(ctx),
         loginHint:
           typeof interaction.params.login_hint === 'string' ? interaction.params.login_hint : undefined,
-      });
-      await db('upstream_attempts').insert({
-        state: pending.state,
-        interaction_uid: interaction.uid,
-        nonce: pending.nonce,
-        code_verifier: pending.codeVerifier,
-        expires_at: Date.now() + attemptLifetimeMs,
-      });
-      ctx.redirect(pending.url.href);
-    } catch (caught) {
-      if (!(caught instanceof UpstreamError)) throw caught;
-      logger.warn(
-        { correlationId: ctx.state.correlationId, reason: caught.reason, err: caught.cause },
-        'upstream sign-in could not start',
-      );
-      await audit.record({
-        event: 'sign_in',
-        outcome: `upstream_${caught.kind}`,
-        correlationId: String(ctx.state.correlationId),
-        clientId: String(interaction.params.client_id),
-        detail: caught.reason,
-      });
-      await showUpstreamFailure(ctx, caught, `/interaction/${interaction.uid}`);
-    }
+      })
+      .catch(refuseUpstream({ clientId: String(interaction.params.client_id) }, ctx.path));
+    await pendingSignIns.save({
+      state,
+      interactionUid: interaction.uid,
+      connectorData: started.connectorData,
+    });
+    ctx.redirect(started.url.href);
   });
-
-  const refuseUnknownState = async (ctx: Context) => {
-    const correlationId = String(ctx.state.correlationId);
-    await audit.record({ event: 'sign_in', outcome: 'state_unknown', correlationId });
-    ctx.status = 400;
-    await ctx.render('error', { title: 'Authentication Error', correlationId });
-  };
 
   // oidc-provider scopes its interaction cookie to /interaction/<uid>, so the browser must come back
   // below that path for the sign-in to be bound to it.
   router.get(upstreamCallbackPath, async (ctx) => {
-    const state = typeof ctx.query.state === 'string' ? ctx.query.state : '';
-    const attempt = state ? await db<AttemptRow>('upstream_attempts').where({ state }).first() : undefined;
-    if (!attempt) return refuseUnknownState(ctx);
-    ctx.redirect(`/interaction/${encodeURIComponent(attempt.interaction_uid)}/callback?${ctx.querystring}`);
+    const uid = interactionUidOf(typeof ctx.query.state === 'string' ? ctx.query.state : '');
+    if (!uid) throw new SignInRefused('state_unknown', { status: 400 });
+    ctx.redirect(`/interaction/${encodeURIComponent(uid)}/callback?${ctx.querystring}`);
   });
 
   router.get('/interaction/:uid/callback', async (ctx) => {
-    const correlationId = String(ctx.state.correlationId);
     const state = typeof ctx.query.state === 'string' ? ctx.query.state : '';
-    const attempt = state ? await db<AttemptRow>('upstream_attempts').where({ state }).first() : undefined;
-    // Single use: whoever deletes the row owns the callback.
-    const owned = attempt ? (await db('upstream_attempts').where({ state }).delete()) === 1 : false;
-    if (!attempt || !owned || attempt.expires_at < Date.now()) return refuseUnknownState(ctx);
-    const interaction = await provider.interactionDetails(ctx.req, ctx.res).catch((caught: unknown) => {
-      if (caught instanceof errors.SessionNotFound) return undefined;
-      throw caught;
-    });
-    if (!interaction) {
-      // A genuine callback in a browser that never started this sign-in: login CSRF, or a link
-      // copied to another browser. The attempt is spent either way.
-      await audit.record({ event: 'sign_in', outcome: 'login_csrf', correlationId });
-      ctx.status = 400;
-      await ctx.render('error', { title: 'Authentication Error', correlationId, reason: 'login_csrf' });
-      return;
-    }
+    // Single use: whoever takes the pending sign-in owns the callback.
+    const pending = state ? await pendingSignIns.take(state) : undefined;
+    if (!pending) throw new SignInRefused('state_unknown', { status: 400 });
+    const interaction = await currentInteraction(ctx);
     const clientId = String(interaction.params.client_id);
-    if (interaction.uid !== attempt.interaction_uid || ctx.params.uid !== attempt.interaction_uid) {
-      await audit.record({ event: 'sign_in', outcome: 'interaction_mismatch', correlationId, clientId });
-      ctx.status = 400;
-      await ctx.render('error', { title: 'Authentication Error', correlationId });
-      return;
-    }
-    const retryHref = `/interaction/${interaction.uid}`;
+    if (interaction.uid !== pending.interactionUid || ctx.params.uid !== pending.interactionUid)
+      throw new SignInRefused('interaction_mismatch', { status: 400, audit: { clientId } });
 
-    let identity: Awaited<ReturnType<UpstreamConnector['finishSignIn']>>;
-    try {
-      // What NHSmail redirected to: the registered callback URL with its query.
-      const currentUrl = new URL(`${callbackUrl}?${ctx.querystring}`);
-      identity = await connector.finishSignIn(currentUrl, {
-        state: attempt.state,
-        nonce: attempt.nonce,
-        codeVerifier: attempt.code_verifier,
-      });
-    } catch (caught) {
-      if (!(caught instanceof UpstreamError)) throw caught;
-      logger.warn(
-        { correlationId, kind: caught.kind, reason: caught.reason, err: caught.cause },
-        'upstream sign-in failed',
-      );
-      await audit.record({
-        event: 'sign_in',
-        outcome: `upstream_${caught.kind}`,
-        correlationId,
-        clientId,
-        detail: caught.reason,
-      });
-      await showUpstreamFailure(ctx, caught, retryHref);
-      return;
-    }
-
+    // What NHSmail redirected to: the registered callback URL with its query.
+    const identity = await connector
+      .finishSignIn(new URL(`${callbackUrl}?${ctx.querystring}`), pending)
+      .catch(refuseUpstream({ clientId }, `/interaction/${interaction.uid}`));
     const decision = await signInGate(accounts, identity);
-    if (!decision.allowed) {
-      await audit.record({
-        event: 'sign_in',
-        outcome: decision.reason,
-        correlationId,
-        clientId,
-        accountId: decision.account?.id,
-        email: identity.email,
-        upstreamOid: identity.objectId,
-      });
-      ctx.status = 403;
-      await ctx.render('error', { title: 'Authentication Error', correlationId });
-      return;
-    }
+    const who = { clientId, email: identity.email, upstreamOid: identity.objectId };
+    if (!decision.allowed)
+      throw new SignInRefused(decision.reason, { audit: { ...who, accountId: decision.account?.id } });
     await audit.record({
       event: 'sign_in',
       outcome: 'success',
-      correlationId,
-      clientId,
+      correlationId: String(ctx.state.correlationId),
+      ...who,
       accountId: decision.account.id,
-      email: identity.email,
-      upstreamOid: identity.objectId,
       detail: decision.linkedNow ? 'linked on first sign-in' : undefined,
     });
     clearReauthentication(ctx);
-    await provider.interactionFinished(
-      ctx.req,
-      ctx.res,
-      { login: { accountId: decision.account.id, amr: ['pwd'], remember: true } },
-      { mergeWithLastSubmission: false },
-    );
+    await finishLogin(ctx, interaction, decision.account.id);
   });
 
+  /** The browser's interaction; none at all means a callback opened in a browser that never started it. */
+  const currentInteraction = (ctx: Context): Promise<Interaction> =>
+    provider.interactionDetails(ctx.req, ctx.res).catch((caught: unknown) => {
+      // Login CSRF, or a link copied to another browser. The pending sign-in is spent either way.
+      if (caught instanceof errors.SessionNotFound) throw new SignInRefused('login_csrf', { status: 400 });
+      throw caught;
+    });
+
   return router;
+}
+
+function refuseUpstream(audit: { clientId: string }, retryHref: string) {
+  return (caught: unknown): never => {
+    if (caught instanceof UpstreamError) throw SignInRefused.fromUpstream(caught, audit, retryHref);
+    throw caught;
+  };
+}
+
+/**
+ * interactionFinished without reading the interaction a second time: store the result on the one we
+ * hold and send the browser back to oidc-provider's authorization endpoint.
+ */
+async function finishLogin(ctx: Context, interaction: Interaction, accountId: string): Promise<void> {
+  interaction.result = { login: { accountId, amr: ['pwd'], remember: true } };
+  await interaction.save(interaction.exp - Math.floor(Date.now() / 1000));
+  ctx.status = 303;
+  ctx.redirect(interaction.returnTo);
 }

@@ -146,6 +146,7 @@ export async function createIssuer(
       await (ctx as RenderingContext).render('error', {
         title: 'Authentication Error',
         correlationId: ctx.state.correlationId,
+        reason: out.error,
         oauthError: out.error,
       });
     },

@@ -75,10 +75,37 @@ const signIn: Migration = {
   },
 };
 
+const pendingSignIns: Migration = {
+  name: '0011_pending_sign_ins',
+  async up(db: Knex) {
+    await db.schema.createTable('pending_sign_ins', (table) => {
+      // `<interaction uid>.<random>`, sent upstream as `state`.
+      table.string('state', 255).primary();
+      table.string('interaction_uid', 255).notNullable();
+      // The connector's own data (nonce, PKCE verifier…): opaque JSON.
+      table.text('connector_data').notNullable();
+      table.bigInteger('expires_at').notNullable().index();
+    });
+    // Sign-ins under way when this runs start again from the app: their rows carried named columns.
+    await db.schema.dropTableIfExists('upstream_attempts');
+  },
+  async down(db: Knex) {
+    await db.schema.dropTableIfExists('pending_sign_ins');
+    await db.schema.createTable('upstream_attempts', (table) => {
+      table.string('state', 128).primary();
+      table.string('interaction_uid', 255).notNullable();
+      table.string('nonce', 128).notNullable();
+      table.string('code_verifier', 128).notNullable();
+      table.bigInteger('expires_at').notNullable();
+    });
+  },
+};
+
 export const brokerMigrations: readonly Migration[] = [
   oidcStorageMigration,
   accounts,
   signIn,
   keyActivationMigration,
+  pendingSignIns,
 ];
 export const brokerMigrationTable = 'broker_migrations';

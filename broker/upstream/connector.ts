@@ -17,23 +17,29 @@ export interface UpstreamIdentity {
 export interface SignInRequest {
   /** The broker's callback URL registered at the IdP. */
   redirectUri: string;
+  /** The `state` to send: the broker's key for this sign-in, checked again at the callback. */
+  state: string;
   /** Ask the IdP to re-authenticate even with a session (downstream prompt=login or max_age). */
   forceLogin: boolean;
   loginHint?: string | undefined;
 }
 
-/** What the broker keeps between the redirect and the callback. */
-export interface PendingSignIn {
+/**
+ * Where to send the browser, and what the connector needs back at the callback: its own data
+ * (nonce, PKCE verifier…), JSON-serialisable and opaque to the broker, which only stores it.
+ */
+export interface StartedSignIn {
   url: URL;
-  state: string;
-  nonce: string;
-  codeVerifier: string;
+  connectorData: unknown;
 }
 
 export interface UpstreamConnector {
   readonly type: string;
-  startSignIn(request: SignInRequest): Promise<PendingSignIn>;
-  finishSignIn(callbackUrl: URL, pending: Omit<PendingSignIn, 'url'>): Promise<UpstreamIdentity>;
+  startSignIn(request: SignInRequest): Promise<StartedSignIn>;
+  finishSignIn(
+    callbackUrl: URL,
+    pending: { state: string; connectorData: unknown },
+  ): Promise<UpstreamIdentity>;
 }
 
 /**

@@ -5,14 +5,25 @@ import { createRemoteJWKSet, errors as joseErrors, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
 import type { BrokerConfig } from '../config.ts';
 import {
-  type PendingSignIn,
   type SignInRequest,
+  type StartedSignIn,
   type UpstreamConnector,
   UpstreamError,
   type UpstreamIdentity,
 } from './connector.ts';
 
 type UpstreamSettings = BrokerConfig['upstream'];
+
+/** What this connector keeps between the redirect and the callback (opaque to the broker). */
+interface EntraPendingData {
+  nonce: string;
+  codeVerifier: string;
+}
+
+function isEntraPendingData(value: unknown): value is EntraPendingData {
+  const data = value as Partial<EntraPendingData> | null;
+  return typeof data?.nonce === 'string' && typeof data.codeVerifier === 'string';
+}
 
 const aadstsCode = /AADSTS(\d+)/;
 
@@ -101,7 +112,7 @@ export class EntraConnector implements UpstreamConnector {
     return this.configuration;
   }
 
-  async startSignIn(request: SignInRequest): Promise<PendingSignIn> {
+  async startSignIn(request: SignInRequest): Promise<StartedSignIn> {
     let configuration: oidc.Configuration;
     try {
       configuration = await this.discover();
@@ -109,7 +120,7 @@ export class EntraConnector implements UpstreamConnector {
       throw new UpstreamError('unavailable', 'discovery failed', { cause: error });
     }
     const codeVerifier = oidc.randomPKCECodeVerifier();
-    const state = oidc.randomState();
+    const { state } = request;
     const nonce = oidc.randomNonce();
     const parameters: Record<string, string> = {
       redirect_uri: request.redirectUri,
@@ -123,7 +134,8 @@ export class EntraConnector implements UpstreamConnector {
     };
     if (request.forceLogin) parameters.prompt = 'login';
     if (request.loginHint) parameters.login_hint = request.loginHint;
-    return { url: oidc.buildAuthorizationUrl(configuration, parameters), state, nonce, codeVerifier };
+    const connectorData: EntraPendingData = { nonce, codeVerifier };
+    return { url: oidc.buildAuthorizationUrl(configuration, parameters), connectorData };
   }
 
   /**
@@ -139,16 +151,21 @@ export class EntraConnector implements UpstreamConnector {
       throw new UpstreamError('invalid_response', 'id_token_too_old');
   }
 
-  async finishSignIn(callbackUrl: URL, pending: Omit<PendingSignIn, 'url'>): Promise<UpstreamIdentity> {
+  async finishSignIn(
+    callbackUrl: URL,
+    pending: { state: string; connectorData: unknown },
+  ): Promise<UpstreamIdentity> {
     const error = callbackUrl.searchParams.get('error');
     if (error)
       throw classifyAuthorizationError(error, callbackUrl.searchParams.get('error_description') ?? undefined);
+    const data = pending.connectorData;
+    if (!isEntraPendingData(data)) throw new UpstreamError('invalid_response', 'pending_data_invalid');
     try {
       const configuration = await this.discover();
       const tokens = await oidc.authorizationCodeGrant(configuration, callbackUrl, {
-        pkceCodeVerifier: pending.codeVerifier,
+        pkceCodeVerifier: data.codeVerifier,
         expectedState: pending.state,
-        expectedNonce: pending.nonce,
+        expectedNonce: data.nonce,
         idTokenExpected: true,
       });
       const idToken = tokens.id_token;

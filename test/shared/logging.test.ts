@@ -92,7 +92,7 @@ test('an upstream validation failure is logged with its error code', async (t) =
     await signInAs(system, 'tom.jones@nhs.net');
     const failure = lines
       .map((line) => JSON.parse(line) as { msg?: string; err?: { code?: string } })
-      .find((line) => line.msg === 'upstream sign-in failed');
+      .find((line) => line.msg === 'sign-in refused');
     t.is(failure?.err?.code, 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED');
   } finally {
     await system.close();
