@@ -143,7 +143,12 @@ function refuseUpstream(audit: { clientId: string }, retryHref: string) {
  * hold and send the browser back to oidc-provider's authorization endpoint.
  */
 async function finishLogin(ctx: Context, interaction: Interaction, accountId: string): Promise<void> {
-  interaction.result = { login: { accountId, amr: ['pwd'], remember: true } };
+  const login = { accountId, amr: ['pwd'], remember: true };
+  // A first-party app's prompt=consent (offline_access) is answered by signing in: no consent screen.
+  const consentAsked = String(interaction.params.prompt ?? '')
+    .split(' ')
+    .includes('consent');
+  interaction.result = consentAsked ? { login, consent: {} } : { login };
   await interaction.save(interaction.exp - Math.floor(Date.now() / 1000));
   ctx.status = 303;
   ctx.redirect(interaction.returnTo);

@@ -11,6 +11,7 @@ import type { AccountStore, CqrsAccount } from '../accounts/accountStore.ts';
 import type { BrokerConfig } from '../config.ts';
 import { brokerInteractionPolicy } from './interactionPolicy.ts';
 import { type IssuerKeys, loadIssuerKeys } from './keyFollower.ts';
+import { offlineAccessIsConsent } from './offlineAccess.ts';
 import { outgoingFetch } from './outgoingRequests.ts';
 
 type RenderingContext = KoaContextWithOIDC & { render: (view: string, locals?: object) => Promise<void> };
@@ -123,9 +124,8 @@ export async function createIssuer(
       backchannelLogout: { enabled: true },
     },
     fetch: outgoingFetch(config.issuer),
-    async issueRefreshToken(_ctx, client) {
-      return client.grantTypeAllowed('refresh_token');
-    },
+    // oidc-provider's defaults: a refresh token only when offline_access is granted (offlineAccess.ts),
+    // and codes and tokens of a sign-in without it end with the broker session.
     rotateRefreshToken: true,
     async findAccount(_ctx, id) {
       const account = await accounts.findById(id);
@@ -154,9 +154,11 @@ export async function createIssuer(
       AuthorizationCode: 60,
       AccessToken: 10 * 60,
       IdToken: 60 * 60,
+      // A sign-in lasts a working day at most: the browser session, the grant behind the tokens and a
+      // refresh token end together, so no grant row outlives the session it was made for.
       RefreshToken: 8 * 60 * 60,
       Session: 8 * 60 * 60,
-      Grant: 14 * 24 * 60 * 60,
+      Grant: 8 * 60 * 60,
       Interaction: 60 * 60,
       BackchannelAuthenticationRequest: 10 * 60,
       ClientCredentials: 10 * 60,
@@ -166,5 +168,6 @@ export async function createIssuer(
 
   const provider = new Provider(config.issuer, configuration);
   installHashedClientSecrets(provider);
+  provider.use(offlineAccessIsConsent('/auth'));
   return provider;
 }

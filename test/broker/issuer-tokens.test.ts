@@ -114,8 +114,14 @@ test('introspection describes an active access token to its own client', async (
   t.is(result.sub, tokens.claims()?.sub);
   t.is(result.iss, system.brokerUrl);
   t.is(result.token_type, 'Bearer');
-  // offline_access is about the grant (a refresh token), not something the access token lets you do.
-  t.deepEqual(String(result.scope).split(' ').sort(), ['cqrs', 'email', 'openid', 'profile']);
+  // The scopes granted, offline_access included: asking for it is consent enough for a CQRS app.
+  t.deepEqual(String(result.scope).split(' ').sort(), [
+    'cqrs',
+    'email',
+    'offline_access',
+    'openid',
+    'profile',
+  ]);
   t.true(Number(result.exp) > Number(result.iat));
   const refresh = await oidc.tokenIntrospection(client.config, refreshTokenOf(tokens));
   t.true(refresh.active);
@@ -162,4 +168,20 @@ test('introspection needs client authentication', async (t) => {
   const body = (await response.json()) as { error?: string; active?: boolean };
   t.is(body.error, 'invalid_request');
   t.is(body.active, undefined);
+});
+
+test.serial('a sign-in without offline_access gets no refresh token, and stores none', async (t) => {
+  const { tokens } = await signIn(client, janeEmail, { parameters: { scope: 'openid email profile' } });
+  t.is(tokens.refresh_token, undefined);
+  t.false(String(tokens.scope).split(' ').includes('offline_access'));
+  const stored = await system.brokerDb('oidc_payloads').where({ model: 'RefreshToken' }).count({ n: '*' });
+  const { tokens: offline } = await signIn(client, janeEmail);
+  t.truthy(offline.refresh_token, 'offline_access without prompt=consent still gets one');
+  t.true(String(offline.scope).split(' ').includes('offline_access'));
+  const after = await system.brokerDb('oidc_payloads').where({ model: 'RefreshToken' }).count({ n: '*' });
+  t.is(
+    Number(after[0]?.n),
+    Number(stored[0]?.n) + 1,
+    'only the offline_access sign-in stored a refresh token',
+  );
 });
