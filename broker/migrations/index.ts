@@ -1,7 +1,11 @@
 // The broker's migrations, in order.
 import type { Knex } from 'knex';
 import type { Migration } from '../../shared/database.ts';
-import { keyActivationMigration, oidcStorageMigration } from '../../shared/oidc/migration.ts';
+import {
+  keyActivationMigration,
+  oidcPayloadOwnersMigration,
+  oidcStorageMigration,
+} from '../../shared/oidc/migration.ts';
 
 const accounts: Migration = {
   name: '0002_cqrs_accounts',
@@ -107,5 +111,6 @@ export const brokerMigrations: readonly Migration[] = [
   signIn,
   keyActivationMigration,
   pendingSignIns,
+  oidcPayloadOwnersMigration,
 ];
 export const brokerMigrationTable = 'broker_migrations';

@@ -1,7 +1,11 @@
 // The mock IdP's migrations, in order.
 import type { Knex } from 'knex';
 import type { Migration } from '../../shared/database.ts';
-import { keyActivationMigration, oidcStorageMigration } from '../../shared/oidc/migration.ts';
+import {
+  keyActivationMigration,
+  oidcPayloadOwnersMigration,
+  oidcStorageMigration,
+} from '../../shared/oidc/migration.ts';
 
 const directory: Migration = {
   name: '0002_nhsmail_directory',
@@ -72,5 +76,6 @@ export const mockIdpMigrations: readonly Migration[] = [
   oidcStorageMigration,
   directory,
   keyActivationMigration,
+  oidcPayloadOwnersMigration,
 ];
 export const mockIdpMigrationTable = 'mock_idp_migrations';

@@ -36,6 +36,8 @@ export function createKnexAdapter(db: Knex): AdapterConstructor {
         payload: JSON.stringify(payload),
         // A grant is its own grant: revoking a grant id then reaches the Grant row as well.
         grant_id: payload.grantId ?? (this.model === 'Grant' ? id : null),
+        account_id: payload.accountId ?? null,
+        client_id: payload.clientId ?? null,
         user_code: payload.userCode ?? null,
         uid: payload.uid ?? null,
         expires_at: expiresIn ? Date.now() + expiresIn * 1000 : null,

@@ -1,7 +1,7 @@
 // Tables that every oidc-provider instance here needs: its model payloads, its registered clients,
 // its signing keys and its cookie keys. The broker and the mock IdP each run this in their own database.
 import type { Knex } from 'knex';
-import type { Migration } from '../database.ts';
+import { isPostgres, type Migration } from '../database.ts';
 
 export const oidcStorageMigration: Migration = {
   name: '0001_oidc_storage',
@@ -78,6 +78,41 @@ export const keyActivationMigration: Migration = {
     await db.schema.alterTable('cookie_keys', (table) => {
       table.dropColumn('activates_at');
       table.dropColumn('expires_at');
+    });
+  },
+};
+
+/**
+ * Who a payload belongs to, as indexed columns: suspending an account or removing a client ends its
+ * sessions, grants and tokens by index instead of matching JSON text. Existing rows are backfilled.
+ */
+export const oidcPayloadOwnersMigration: Migration = {
+  name: '0012_oidc_payload_owners',
+  async up(db: Knex) {
+    await db.schema.alterTable('oidc_payloads', (table) => {
+      table.string('account_id', 255);
+      table.string('client_id', 255);
+      table.index(['account_id']);
+      table.index(['client_id']);
+    });
+    await db('oidc_payloads').update(
+      isPostgres(db)
+        ? {
+            account_id: db.raw(`payload::json->>'accountId'`),
+            client_id: db.raw(`payload::json->>'clientId'`),
+          }
+        : {
+            account_id: db.raw(`json_extract(payload, '$.accountId')`),
+            client_id: db.raw(`json_extract(payload, '$.clientId')`),
+          },
+    );
+  },
+  async down(db: Knex) {
+    await db.schema.alterTable('oidc_payloads', (table) => {
+      table.dropIndex(['account_id']);
+      table.dropIndex(['client_id']);
+      table.dropColumn('account_id');
+      table.dropColumn('client_id');
     });
   },
 };

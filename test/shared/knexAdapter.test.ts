@@ -8,7 +8,7 @@ import type { Knex } from 'knex';
 import { createDatabase, migrate } from '../../shared/database.ts';
 import { putClient } from '../../shared/oidc/clientStore.ts';
 import { createKnexAdapter, deleteExpiredPayloads } from '../../shared/oidc/knexAdapter.ts';
-import { oidcStorageMigration } from '../../shared/oidc/migration.ts';
+import { oidcPayloadOwnersMigration, oidcStorageMigration } from '../../shared/oidc/migration.ts';
 import {
   createPostgresSchema,
   dropPostgresSchema,
@@ -66,7 +66,7 @@ function conformance(backend: Backend) {
   test.before(async () => {
     if (!backend.available) return;
     ({ db, dispose } = await backend.open());
-    await migrate(db, [oidcStorageMigration], 'adapter_test_migrations');
+    await migrate(db, [oidcStorageMigration, oidcPayloadOwnersMigration], 'adapter_test_migrations');
   });
   test.after.always(async () => {
     await dispose?.();
