@@ -2,12 +2,17 @@
 // start-up with zod and gets a frozen, typed object back.
 import path from 'node:path';
 import { z } from 'zod';
+import { ServiceError } from './errors.ts';
 
 export type Environment = Readonly<Record<string, string | undefined>>;
 
 /** Thrown when the environment is invalid; the message names each offending variable. */
-export class ConfigError extends Error {
+export class ConfigError extends ServiceError {
   override name = 'ConfigError';
+  constructor(message: string) {
+    // Written for the operator who set the variable, so shown to them; never reaches a web user.
+    super('config_invalid', message, { status: 500, expose: true });
+  }
 }
 
 /** Parses `env` with `schema`, turning zod issues into one readable message. */

@@ -3,6 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { isPostgres } from '../../shared/database.ts';
+import { ConflictError } from '../../shared/errors.ts';
 
 export type AccountStatus = 'active' | 'suspended';
 export const accountStatuses: readonly AccountStatus[] = ['active', 'suspended'];
@@ -71,8 +72,11 @@ function toAccount(row: AccountRow): Omit<CqrsAccount, 'organisations'> {
   };
 }
 
-export class AccountExistsError extends Error {
+export class AccountExistsError extends ConflictError {
   override name = 'AccountExistsError';
+  constructor(message: string) {
+    super(message, 'account_exists');
+  }
 }
 
 export class AccountStore {

@@ -3,19 +3,23 @@
 // and tokens at once rather than when they expire.
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
+import { ConflictError, NotFoundError } from '../../shared/errors.ts';
 import { revokeAccountTokens } from '../issuer/revocation.ts';
 import { AccountStore, type CqrsAccount, type NewAccount, normaliseEmail } from './accountStore.ts';
 import { AuditLog } from './audit.ts';
 
-export class AccountNotFoundError extends Error {
+export class AccountNotFoundError extends NotFoundError {
   override name = 'AccountNotFoundError';
   constructor(email: string) {
-    super(`no CQRS account for ${normaliseEmail(email)}`);
+    super(`no CQRS account for ${normaliseEmail(email)}`, 'account_not_found');
   }
 }
 
-export class AccountLinkError extends Error {
+export class AccountLinkError extends ConflictError {
   override name = 'AccountLinkError';
+  constructor(message: string) {
+    super(message, 'account_link_conflict');
+  }
 }
 
 export type ImportOutcome = 'created' | 'updated' | 'unchanged';

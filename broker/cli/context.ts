@@ -4,16 +4,17 @@
 import os from 'node:os';
 import { InvalidArgumentError } from 'commander';
 import type { Knex } from 'knex';
+import { ServiceError } from '../../shared/errors.ts';
 import { createDatabase, migrate } from '../../shared/database.ts';
 import { type BrokerConfig, loadConfig } from '../config.ts';
 import { brokerMigrations, brokerMigrationTable } from '../migrations/index.ts';
 
 /** A failure the administrator can act on: printed as one line, exit code 1 unless said otherwise. */
-export class CliError extends Error {
+export class CliError extends ServiceError {
   override name = 'CliError';
   readonly exitCode: number;
   constructor(message: string, exitCode = 1) {
-    super(message);
+    super('cli_refused', message, { status: 400, expose: true });
     this.exitCode = exitCode;
   }
 }

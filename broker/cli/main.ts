@@ -1,12 +1,10 @@
 #!/usr/bin/env node
 // The `cqrs-broker` administration CLI: migrations, seeds, accounts, clients, signing keys and the audit
 // trail, on the same database and environment as the broker. Failures end with one line on stderr and
-// a non-zero exit code, never a stack trace.
+// a non-zero exit code, never a stack trace: a ServiceError marked `expose` by its message, anything
+// else as an unexpected failure with its first line.
 import { Command } from 'commander';
-import { ConfigError } from '../../shared/config.ts';
-import { ClientExistsError } from '../../shared/oidc/clientStore.ts';
-import { AccountExistsError } from '../accounts/accountStore.ts';
-import { AccountLinkError, AccountNotFoundError } from '../accounts/administration.ts';
+import { isServiceError } from '../../shared/errors.ts';
 import { registerAccountCommands } from './accounts.ts';
 import { registerAuditCommand } from './audit.ts';
 import { registerClientCommands } from './clients.ts';
@@ -14,19 +12,10 @@ import { CliError, failureReason } from './context.ts';
 import { registerKeyCommands } from './keys.ts';
 import { registerSetupCommands } from './setup.ts';
 
-const expected = [
-  CliError,
-  ConfigError,
-  AccountExistsError,
-  AccountNotFoundError,
-  AccountLinkError,
-  ClientExistsError,
-];
-
 /** One line for any failure, never a stack trace. */
 function describe(error: unknown): string {
-  if (expected.some((type) => error instanceof type))
-    return (error as Error).message.replace(/:\n\s*/g, ': ').replace(/\n\s*/g, '; ');
+  if (isServiceError(error) && error.expose)
+    return error.message.replace(/:\n\s*/g, ': ').replace(/\n\s*/g, '; ');
   if (error instanceof AggregateError && error.errors.length > 0) return describe(error.errors[0]);
   return `unexpected failure: ${failureReason(error)}`;
 }

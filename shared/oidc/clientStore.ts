@@ -3,6 +3,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { AdapterPayload, ClientMetadata, Provider } from 'oidc-provider';
+import { ConflictError } from '../errors.ts';
 
 export interface ClientRow {
   client_id: string;
@@ -64,8 +65,11 @@ function toRecord(row: ClientRow): ClientRecord {
   };
 }
 
-export class ClientExistsError extends Error {
+export class ClientExistsError extends ConflictError {
   override name = 'ClientExistsError';
+  constructor(message: string) {
+    super(message, 'client_exists');
+  }
 }
 
 /**

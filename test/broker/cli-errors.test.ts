@@ -1,12 +1,18 @@
 // What the CLI says about an unexpected database failure: the database's reason, without the SQL and
-// the values (personal data, digests) that knex writes in front of it.
+// the values (personal data, digests) that knex writes in front of it; and the errors it prints by
+// their message, which are ServiceErrors marked `expose`.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import test from 'ava';
-import { failureReason } from '../../broker/cli/context.ts';
+import { AccountExistsError } from '../../broker/accounts/accountStore.ts';
+import { AccountLinkError, AccountNotFoundError } from '../../broker/accounts/administration.ts';
+import { CliError, failureReason } from '../../broker/cli/context.ts';
 import { brokerMigrations, brokerMigrationTable } from '../../broker/migrations/index.ts';
+import { ConfigError } from '../../shared/config.ts';
 import { createDatabase, migrate } from '../../shared/database.ts';
+import { isServiceError, type ServiceError } from '../../shared/errors.ts';
+import { ClientExistsError } from '../../shared/oidc/clientStore.ts';
 
 test('a database error is reported by its reason, without the query or its values', async (t) => {
   const dir = await mkdtemp(path.join(tmpdir(), 'cqrs-cli-errors-'));
@@ -29,4 +35,20 @@ test('a database error is reported by its reason, without the query or its value
   t.true(error?.message.includes('private.person@nhs.net'), 'knex puts the values in the message');
   t.is(failureReason(error), 'SQLITE_CONSTRAINT: UNIQUE constraint failed: accounts.email');
   t.is(failureReason(new Error('first line\nsecond line')), 'first line');
+});
+
+test('the errors an administrator can act on are exposed ServiceErrors with a stable code', (t) => {
+  const cases: Array<[ServiceError, string, number]> = [
+    [new CliError('bad option'), 'cli_refused', 400],
+    [new ConfigError('BROKER_PORT: must be a port'), 'config_invalid', 500],
+    [new AccountExistsError('an account for a@nhs.net already exists'), 'account_exists', 409],
+    [new AccountNotFoundError('A@nhs.net'), 'account_not_found', 404],
+    [new AccountLinkError('already linked'), 'account_link_conflict', 409],
+    [new ClientExistsError('client x already exists'), 'client_exists', 409],
+  ];
+  for (const [error, code, status] of cases) {
+    t.true(isServiceError(error), error.name);
+    t.like(error, { code, status, expose: true }, error.name);
+  }
+  t.is(new AccountNotFoundError('A@NHS.net').message, 'no CQRS account for a@nhs.net');
 });
