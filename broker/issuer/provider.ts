@@ -124,8 +124,12 @@ export async function createIssuer(
       backchannelLogout: { enabled: true },
     },
     fetch: outgoingFetch(config.issuer),
-    // oidc-provider's defaults: a refresh token only when offline_access is granted (offlineAccess.ts),
-    // and codes and tokens of a sign-in without it end with the broker session.
+    // oidc-provider's default: a refresh token only when offline_access is granted (offlineAccess.ts).
+    // Unlike its default, every code and token ends with the broker session, offline_access or not:
+    // signing out (or being suspended) on a shared practice computer must end every app's refresh.
+    async expiresWithSession() {
+      return true;
+    },
     rotateRefreshToken: true,
     async findAccount(_ctx, id) {
       const account = await accounts.findById(id);
