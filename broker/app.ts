@@ -10,16 +10,18 @@ import views from 'koa-views';
 import type Provider from 'oidc-provider';
 import { staticAssets } from '../shared/http/assets.ts';
 import { correlationAndLogging, errorHandler } from '../shared/http/errors.ts';
+import { healthRoutes } from '../shared/http/health.ts';
 import { securityHeaders } from '../shared/http/securityHeaders.ts';
 import { trustProxies } from '../shared/http/trustedProxies.ts';
 import type { Logger } from '../shared/logger.ts';
+import { answerDatabaseOutages } from '../shared/oidc/databaseOutage.ts';
 import { AccountStore } from './accounts/accountStore.ts';
 import { AuditLog } from './accounts/audit.ts';
 import type { BrokerConfig } from './config.ts';
 import { createPendingSignInStore } from './interactions/pendingSignIns.ts';
 import { rememberSignOut } from './interactions/reauthentication.ts';
 import { interactionRoutes } from './interactions/routes.ts';
-import { createMetrics, serveMetrics } from './metrics.ts';
+import { createMetrics } from './metrics.ts';
 import { logIssuerEvents } from './issuer/events.ts';
 import { followKeys, type IssuerKeys, loadIssuerKeys } from './issuer/keyFollower.ts';
 import { createIssuer } from './issuer/provider.ts';
@@ -45,9 +47,9 @@ export async function createBroker(
 ): Promise<Broker> {
   const { db, logger } = deps;
   const accounts = new AccountStore(db);
-  const metrics = createMetrics();
+  const metrics = createMetrics({ db, token: config.metricsToken });
   const audit = new AuditLog(db, metrics.observe);
-  const connector = deps.connector ?? createConnector(config.upstream);
+  const connector = metrics.timeUpstream(deps.connector ?? createConnector(config.upstream));
   const parts: BrokerParts = { accounts, metrics, audit, connector };
 
   const keys = await loadIssuerKeys(db);
@@ -102,7 +104,10 @@ async function assembleIssuer(
   const provider = await createIssuer(config, db, accounts, keys);
   provider.use(trustProxies(provider, config.trustProxy));
   logIssuerEvents(provider, logger);
+  metrics.watchIssuer(provider);
 
+  provider.use(healthRoutes({ db, checks: { upstream_discovery: () => connector.ready() } }));
+  provider.use(metrics.middleware());
   provider.use(correlationAndLogging(logger));
   provider.use(securityHeaders());
   provider.use(
@@ -120,6 +125,7 @@ async function assembleIssuer(
     ctx.state.helpDesk = config.helpDesk;
     await next();
   });
+  provider.use(answerDatabaseOutages(provider));
 
   const home = new Router();
   home.get('/', async (ctx) => {
@@ -127,11 +133,6 @@ async function assembleIssuer(
       title: 'CQRS identity broker',
       discovery: `${config.issuer}/.well-known/openid-configuration`,
     });
-  });
-  home.get('/metrics', (ctx) => serveMetrics(ctx, metrics, config.metricsToken));
-  home.get('/healthz', async (ctx) => {
-    await db.raw('select 1');
-    ctx.body = { status: 'ok' };
   });
   provider.use(home.routes());
   provider.use(rememberSignOut({ confirmPath: '/session/end/confirm', secureCookies: config.secureCookies }));

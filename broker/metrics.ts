@@ -1,48 +1,83 @@
-// Prometheus metrics for operators: sign-in decisions by outcome (the same codes as the audit trail)
-// and the process's own health. One registry per broker, so instances built in one process (tests)
-// never share counters.
-import { timingSafeEqual } from 'node:crypto';
-import type { Context } from 'koa';
-import { Counter, collectDefaultMetrics, Registry } from 'prom-client';
+// Prometheus metrics for the broker's operators, on the shared registry (shared/http/metrics.ts):
+// sign-in decisions by outcome (the same codes as the audit trail), the upstream token call's latency,
+// tokens issued by grant type and refresh-token reuse detections (from oidc-provider's events).
+import type { Knex } from 'knex';
+import type Provider from 'oidc-provider';
+import type { KoaContextWithOIDC } from 'oidc-provider';
+import { Counter, Histogram } from 'prom-client';
+import { createServiceMetrics, type ServiceMetrics } from '../shared/http/metrics.ts';
 import type { AuditEvent } from './accounts/audit.ts';
+import { type UpstreamConnector, UpstreamError } from './upstream/connector.ts';
 
-export interface BrokerMetrics {
-  registry: Registry;
+export interface BrokerMetrics extends ServiceMetrics {
   /** Counts a stored audit event when it is a sign-in decision. */
   observe(event: AuditEvent): void;
+  /** The connector with its callback leg (code exchange and id_token validation) timed. */
+  timeUpstream(connector: UpstreamConnector): UpstreamConnector;
+  /** Counts tokens issued and refresh-token reuse from the issuer's events. */
+  watchIssuer(provider: Provider): void;
 }
 
-export function createMetrics(): BrokerMetrics {
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'cqrs_broker_' });
+export function createMetrics(options: { db: Knex; token: string | undefined }): BrokerMetrics {
+  const service = createServiceMetrics({ prefix: 'cqrs_broker_', ...options });
+  const registers = [service.registry];
   const signIns = new Counter({
     name: 'cqrs_broker_sign_ins_total',
     help: 'Sign-in decisions by outcome: success, or the refusal reason code',
     labelNames: ['outcome'] as const,
-    registers: [registry],
+    registers,
+  });
+  const upstream = new Histogram({
+    name: 'cqrs_broker_upstream_token_duration_seconds',
+    help: 'Upstream IdP callback leg (token call and id_token validation) by outcome: ok or the failure kind',
+    labelNames: ['outcome'] as const,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+    registers,
+  });
+  const tokens = new Counter({
+    name: 'cqrs_broker_tokens_issued_total',
+    help: 'Successful token endpoint grants by grant type',
+    labelNames: ['grant_type'] as const,
+    registers,
+  });
+  const refreshReuse = new Counter({
+    name: 'cqrs_broker_refresh_token_reuse_total',
+    help: 'Rotated refresh tokens presented again (the grant is revoked each time)',
+    registers,
   });
   return {
-    registry,
+    ...service,
     observe(event) {
       if (event.event === 'sign_in') signIns.inc({ outcome: event.outcome });
     },
+    timeUpstream(connector) {
+      // A wrapper, not a subclass: the connector stays whatever implementation the registry chose.
+      return Object.assign(Object.create(connector) as UpstreamConnector, {
+        async finishSignIn(...args: Parameters<UpstreamConnector['finishSignIn']>) {
+          const stop = upstream.startTimer();
+          try {
+            const identity = await connector.finishSignIn(...args);
+            stop({ outcome: 'ok' });
+            return identity;
+          } catch (error) {
+            stop({ outcome: error instanceof UpstreamError ? error.kind : 'error' });
+            throw error;
+          }
+        },
+      });
+    },
+    watchIssuer(provider) {
+      provider.on('grant.success', (ctx: KoaContextWithOIDC) => {
+        tokens.inc({ grant_type: String(ctx.oidc.params?.grant_type ?? 'unknown') });
+      });
+      // oidc-provider revokes the grant and refuses with this description when a rotated token returns.
+      provider.on('grant.error', (ctx: KoaContextWithOIDC, error: { error_description?: string }) => {
+        if (
+          ctx.oidc?.params?.grant_type === 'refresh_token' &&
+          error.error_description === 'refresh token already used'
+        )
+          refreshReuse.inc();
+      });
+    },
   };
-}
-
-/** GET /metrics with `Authorization: Bearer <METRICS_TOKEN>`; absent when no token is configured. */
-export async function serveMetrics(
-  ctx: Context,
-  metrics: BrokerMetrics,
-  token: string | undefined,
-): Promise<void> {
-  if (!token) ctx.throw(404, `Nothing at ${ctx.method} ${ctx.path}`);
-  const expected = Buffer.from(token);
-  const header = ctx.get('authorization');
-  const presented = Buffer.from(header.startsWith('Bearer ') ? header.slice(7) : '');
-  if (presented.length !== expected.length || !timingSafeEqual(presented, expected)) {
-    ctx.set('WWW-Authenticate', 'Bearer realm="metrics"');
-    ctx.throw(401, 'A bearer token is required for the metrics.');
-  }
-  ctx.type = metrics.registry.contentType;
-  ctx.body = await metrics.registry.metrics();
 }

@@ -8,6 +8,7 @@ import views from 'koa-views';
 import { staticAssets } from '../shared/http/assets.ts';
 import { csrfProtection } from '../shared/http/csrf.ts';
 import { correlationAndLogging, errorHandler } from '../shared/http/errors.ts';
+import { healthRoutes } from '../shared/http/health.ts';
 import { securityHeaders } from '../shared/http/securityHeaders.ts';
 import { trustProxies } from '../shared/http/trustedProxies.ts';
 import { when } from '../shared/http/when.ts';
@@ -15,6 +16,7 @@ import type { Logger } from '../shared/logger.ts';
 import { ensureCookieKeys } from '../shared/oidc/keyStore.ts';
 import { BrokerClient } from './brokerClient.ts';
 import type { CqrsAppConfig } from './config.ts';
+import { createAppMetrics } from './metrics.ts';
 import { appRoutes } from './routes.ts';
 import { knexSessionStore } from './sessionStore.ts';
 
@@ -23,8 +25,12 @@ export async function createCqrsApp(config: CqrsAppConfig, deps: { db: Knex; log
   const app = new Koa();
   app.keys = await ensureCookieKeys(db);
   const client = new BrokerClient(config);
+  const metrics = createAppMetrics({ db, token: config.metricsToken });
+  metrics.instrument(client);
 
   app.use(trustProxies(app, config.trustProxy));
+  app.use(healthRoutes({ db }));
+  app.use(metrics.middleware());
   app.use(correlationAndLogging(logger));
   app.use(securityHeaders());
   // Before the error handler's try block, so that its error page has the layout's header whatever failed.

@@ -25,6 +25,8 @@ export interface CqrsAppConfig {
   /** Believe X-Forwarded-* headers (behind a TLS-terminating proxy). */
   /** The proxies whose X-Forwarded-* headers are believed; none by default. */
   trustProxy: TrustedProxies;
+  /** Bearer token for GET /metrics; no token, no metrics endpoint. */
+  metricsToken: string | undefined;
   secureCookies: boolean;
   allowHttp: boolean;
 }
@@ -41,6 +43,7 @@ const schema = z.object({
     .optional(),
   LOG_LEVEL: logLevelSchema.default('info'),
   TRUST_PROXY: trustProxySchema,
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
 });
 
 export function loadConfig(env: Environment): Readonly<CqrsAppConfig> {
@@ -65,6 +68,7 @@ export function loadConfig(env: Environment): Readonly<CqrsAppConfig> {
     },
     logLevel: parsed.LOG_LEVEL,
     trustProxy: parsed.TRUST_PROXY,
+    metricsToken: parsed.METRICS_TOKEN,
     secureCookies: baseUrl.startsWith('https://'),
     allowHttp: env.NODE_ENV !== 'production' && parsed.BROKER_ISSUER.startsWith('http://'),
   });

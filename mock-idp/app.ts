@@ -10,6 +10,9 @@ import { seededPassword } from '../seeds/personas.ts';
 import { staticAssets } from '../shared/http/assets.ts';
 import { csrfProtection } from '../shared/http/csrf.ts';
 import { correlationAndLogging, errorHandler } from '../shared/http/errors.ts';
+import { healthRoutes } from '../shared/http/health.ts';
+import { answerDatabaseOutages } from '../shared/oidc/databaseOutage.ts';
+import { createMockMetrics } from './metrics.ts';
 import { securityHeaders } from '../shared/http/securityHeaders.ts';
 import { trustProxies } from '../shared/http/trustedProxies.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -35,6 +38,10 @@ export async function createMockIdp(
   const provider = await createMockProvider(config, db);
   const routes = entraRoutes(config.tenantId);
   provider.use(trustProxies(provider, config.trustProxy));
+  const metrics = createMockMetrics({ db, token: config.metricsToken });
+
+  provider.use(healthRoutes({ db }));
+  provider.use(metrics.middleware());
   provider.use(correlationAndLogging(logger));
   provider.use(securityHeaders());
   provider.use(
@@ -60,6 +67,7 @@ export async function createMockIdp(
     ctx.state.skin = skins[config.skin];
     await next();
   });
+  provider.use(answerDatabaseOutages(provider));
   // Entra publishes discovery below `<tenant>/v2.0`; oidc-provider serves it at a fixed path.
   provider.use(async (ctx: Context, next: Next) => {
     if (ctx.path === routes.discovery) ctx.path = '/.well-known/openid-configuration';

@@ -41,6 +41,8 @@ export interface MockIdpConfig {
   /** Believe X-Forwarded-* headers (behind a TLS-terminating proxy). */
   /** The proxies whose X-Forwarded-* headers are believed; none by default. */
   trustProxy: TrustedProxies;
+  /** Bearer token for GET /metrics; no token, no metrics endpoint. */
+  metricsToken: string | undefined;
   secureCookies: boolean;
 }
 
@@ -64,6 +66,7 @@ const schema = z.object({
   MOCK_BROKER_POST_LOGOUT_REDIRECT_URIS: z.string().default('http://localhost:3000/'),
   LOG_LEVEL: logLevelSchema.default('info'),
   TRUST_PROXY: trustProxySchema,
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
 });
 
 function uriList(value: string, variable: string): string[] {
@@ -120,6 +123,7 @@ export function loadConfig(env: Environment): Readonly<MockIdpConfig> {
     },
     logLevel: parsed.LOG_LEVEL,
     trustProxy: parsed.TRUST_PROXY,
+    metricsToken: parsed.METRICS_TOKEN,
     secureCookies: baseUrl.startsWith('https://'),
   });
 }

@@ -40,6 +40,8 @@ export interface UpstreamConnector {
     callbackUrl: URL,
     pending: { state: string; connectorData: unknown },
   ): Promise<UpstreamIdentity>;
+  /** Whether the IdP's metadata (discovery) is loaded, loading it if not: the broker's readiness. */
+  ready(): Promise<boolean>;
 }
 
 /**

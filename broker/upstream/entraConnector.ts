@@ -112,6 +112,13 @@ export class EntraConnector implements UpstreamConnector {
     return this.configuration;
   }
 
+  async ready(): Promise<boolean> {
+    return this.discover().then(
+      () => true,
+      () => false,
+    );
+  }
+
   async startSignIn(request: SignInRequest): Promise<StartedSignIn> {
     let configuration: oidc.Configuration;
     try {

@@ -1,5 +1,6 @@
 // A log of sign-in attempts for testers to read back through the control API.
 import type { Knex } from 'knex';
+import { mockEvents } from '../metrics.ts';
 import { normaliseEmail } from './accounts.ts';
 
 export interface SignInAttempt {
@@ -40,6 +41,7 @@ export async function recordAttempt(
     correlation_id: attempt.correlationId ?? null,
     at: Date.now(),
   });
+  mockEvents(db).emit('attempt', attempt.outcome);
 }
 
 export async function recentAttempts(

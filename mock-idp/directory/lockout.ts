@@ -1,6 +1,7 @@
 // Smart-lockout for the mock: consecutive wrong passwords lock an active account for a while. Counting
 // is one atomic UPDATE, so parallel attempts cannot lose increments.
 import type { Knex } from 'knex';
+import { mockEvents } from '../metrics.ts';
 import { normaliseEmail } from './accounts.ts';
 
 export interface LockoutPolicy {
@@ -22,6 +23,7 @@ export async function recordFailedPassword(db: Knex, email: string, policy: Lock
     .andWhere('failed_attempts', '>=', policy.threshold)
     .andWhere((query) => query.whereNull('locked_until').orWhere('locked_until', '<=', at))
     .update({ locked_until: at + policy.durationSeconds * 1000, failed_attempts: 0, updated_at: at });
+  if (locked > 0) mockEvents(db).emit('lockout');
   return locked > 0;
 }
 

@@ -1,5 +1,6 @@
 // Scenarios armed by testers for the next sign-in of one account (by email) or of anyone ('*').
 // Taking one is a delete that only one request can win, so a scenario fires exactly once.
+import { mockEvents } from '../metrics.ts';
 import type { Knex } from 'knex';
 import { normaliseEmail } from '../directory/accounts.ts';
 
@@ -64,7 +65,10 @@ export async function takeArmedScenario(db: Knex, email: string): Promise<string
       const row = await db<ArmedRow>('armed_scenarios').where({ target }).orderBy('id').first();
       if (!row) break;
       const taken = await db('armed_scenarios').where({ id: row.id }).delete();
-      if (taken === 1) return row.scenario;
+      if (taken === 1) {
+        mockEvents(db).emit('scenario', row.scenario);
+        return row.scenario;
+      }
     }
   }
   return undefined;

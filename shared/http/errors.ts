@@ -1,8 +1,13 @@
 // Correlation ids, request logging and the one error-handling middleware each service installs.
 // Users see generic text and the correlation id; the log line carries the detail under the same id.
+// It renders the ServiceError family (shared/errors.ts) by its status, code and expose; a database
+// outage, wherever it surfaces, becomes a 503 "service unavailable" answer with Retry-After.
 import { randomUUID } from 'node:crypto';
 import type { Context, Middleware, Next } from 'koa';
+import { classifyDatabaseError } from '../databaseAvailability.ts';
+import { isServiceError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import { jsonServiceUnavailable, renderServiceUnavailable } from './unavailable.ts';
 
 export interface ErrorView {
   status: number;
@@ -47,7 +52,8 @@ const jsonErrorCodes: Readonly<Record<number, string>> = {
 
 /**
  * Catches everything below it. 4xx errors marked `expose` keep their message; anything else becomes
- * generic text. `render` draws the service's own error page; API paths answer JSON.
+ * generic text. `render` draws the service's own error page; API paths and JSON callers answer JSON.
+ * A 503 (a database outage among them) is the shared "service unavailable" answer with Retry-After.
  */
 export function errorHandler(
   logger: Logger,
@@ -57,7 +63,8 @@ export function errorHandler(
   return async (ctx: Context, next: Next) => {
     try {
       await next();
-    } catch (caught) {
+    } catch (thrown) {
+      const caught = classifyDatabaseError(thrown);
       const error = caught as { status?: number; statusCode?: number; expose?: boolean; message?: string };
       const status = error.status ?? error.statusCode ?? 500;
       const correlationId = String(ctx.state.correlationId ?? randomUUID());
@@ -67,9 +74,17 @@ export function errorHandler(
       const isProviderError =
         typeof (caught as { error_description?: unknown }).error_description === 'string';
       const message = status < 500 && error.expose && !isProviderError ? error.message : undefined;
+      const json = options.jsonPathPrefix !== undefined && ctx.path.startsWith(options.jsonPathPrefix);
+      if (status === 503) {
+        if (json) jsonServiceUnavailable(ctx, correlationId);
+        else await renderServiceUnavailable(ctx, correlationId);
+        return;
+      }
       ctx.status = status;
-      if (options.jsonPathPrefix && ctx.path.startsWith(options.jsonPathPrefix)) {
-        const code = jsonErrorCodes[status] ?? (status < 500 ? 'bad_request' : 'server_error');
+      if (json) {
+        const code = isServiceError(caught)
+          ? caught.code
+          : (jsonErrorCodes[status] ?? (status < 500 ? 'bad_request' : 'server_error'));
         ctx.body = { error: code, message: message ?? 'Something went wrong', correlation_id: correlationId };
         return;
       }
