@@ -70,13 +70,10 @@ export function createMetrics(options: { db: Knex; token: string | undefined }):
       provider.on('grant.success', (ctx: KoaContextWithOIDC) => {
         tokens.inc({ grant_type: String(ctx.oidc.params?.grant_type ?? 'unknown') });
       });
-      // oidc-provider revokes the grant and refuses with this description when a rotated token returns.
-      provider.on('grant.error', (ctx: KoaContextWithOIDC, error: { error_description?: string }) => {
-        if (
-          ctx.oidc?.params?.grant_type === 'refresh_token' &&
-          error.error_description === 'refresh token already used'
-        )
-          refreshReuse.inc();
+      // oidc-provider revokes the grant and refuses with this detail when a rotated token returns.
+      provider.on('grant.error', (ctx: KoaContextWithOIDC, error: { error_detail?: string }) => {
+        const reused = error.error_detail === 'refresh token already used';
+        if (reused && ctx.oidc?.params?.grant_type === 'refresh_token') refreshReuse.inc();
       });
     },
   };
