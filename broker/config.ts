@@ -166,3 +166,38 @@ export function loadConfig(env: Environment): Readonly<BrokerConfig> {
     production,
   });
 }
+
+/**
+ * What `cqrs-broker` commands use: the database settings, plus the defaults of the few commands that
+ * need one (`accounts link` the tenant id, `seed` the cqrs-app registration). The CLI never signs
+ * anyone in, so it neither needs nor asks for the upstream or app client secrets in production.
+ */
+export type BrokerCliConfig = Pick<
+  BrokerConfig,
+  'database' | 'production' | 'cqrsAppUrl' | 'cqrsAppSecret'
+> & {
+  upstream: Pick<BrokerConfig['upstream'], 'tenantId'>;
+};
+
+const cliSchema = schema.pick({
+  DATABASE_URL: true,
+  DATABASE_SCHEMA: true,
+  UPSTREAM_TENANT_ID: true,
+  CQRS_APP_URL: true,
+  CQRS_APP_CLIENT_SECRET: true,
+});
+
+export function loadCliConfig(env: Environment): Readonly<BrokerCliConfig> {
+  const parsed = parseEnvironment(cliSchema, env);
+  return freeze({
+    database: {
+      url: parsed.DATABASE_URL,
+      schema: parsed.DATABASE_SCHEMA,
+      sqliteFile: path.join(dataDirectory(env), 'broker.sqlite'),
+    },
+    production: env.NODE_ENV === 'production',
+    upstream: { tenantId: parsed.UPSTREAM_TENANT_ID },
+    cqrsAppUrl: parsed.CQRS_APP_URL,
+    cqrsAppSecret: parsed.CQRS_APP_CLIENT_SECRET,
+  });
+}

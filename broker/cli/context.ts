@@ -6,7 +6,7 @@ import { InvalidArgumentError } from 'commander';
 import type { Knex } from 'knex';
 import { ServiceError } from '../../shared/errors.ts';
 import { createDatabase, migrate } from '../../shared/database.ts';
-import { type BrokerConfig, loadConfig } from '../config.ts';
+import { type BrokerCliConfig, loadCliConfig } from '../config.ts';
 import { brokerMigrations, brokerMigrationTable } from '../migrations/index.ts';
 
 /** A failure the administrator can act on: printed as one line, exit code 1 unless said otherwise. */
@@ -20,7 +20,8 @@ export class CliError extends ServiceError {
 }
 
 export interface CliContext {
-  config: Readonly<BrokerConfig>;
+  /** Only the settings commands use: the CLI runs without the server's secrets. */
+  config: Readonly<BrokerCliConfig>;
   db: Knex;
   /** Migrations this run applied (every command brings the schema up to date first). */
   appliedMigrations: string[];
@@ -39,7 +40,7 @@ function currentUser(): string {
 
 /** Opens the broker's database, migrates it, runs `work` and always closes the connection pool. */
 export async function withBroker<T>(work: (context: CliContext) => Promise<T>): Promise<T> {
-  const config = loadConfig(process.env);
+  const config = loadCliConfig(process.env);
   const db = createDatabase(config.database);
   try {
     const appliedMigrations = await migrate(db, brokerMigrations, brokerMigrationTable);
