@@ -51,18 +51,24 @@ export function createMetrics(options: { db: Knex; token: string | undefined }):
       if (event.event === 'sign_in') signIns.inc({ outcome: event.outcome });
     },
     timeUpstream(connector) {
-      // A wrapper, not a subclass: the connector stays whatever implementation the registry chose.
-      return Object.assign(Object.create(connector) as UpstreamConnector, {
-        async finishSignIn(...args: Parameters<UpstreamConnector['finishSignIn']>) {
-          const stop = upstream.startTimer();
-          try {
-            const identity = await connector.finishSignIn(...args);
-            stop({ outcome: 'ok' });
-            return identity;
-          } catch (error) {
-            stop({ outcome: error instanceof UpstreamError ? error.kind : 'error' });
-            throw error;
-          }
+      const finishSignIn: UpstreamConnector['finishSignIn'] = async (callbackUrl, pending) => {
+        const stop = upstream.startTimer();
+        try {
+          const identity = await connector.finishSignIn(callbackUrl, pending);
+          stop({ outcome: 'ok' });
+          return identity;
+        } catch (error) {
+          stop({ outcome: error instanceof UpstreamError ? error.kind : 'error' });
+          throw error;
+        }
+      };
+      // A proxy, not a copy: every other member stays the connector's own, bound to it, whatever
+      // implementation the registry chose and whatever members the interface gains.
+      return new Proxy(connector, {
+        get(target, property) {
+          if (property === 'finishSignIn') return finishSignIn;
+          const value: unknown = Reflect.get(target, property);
+          return typeof value === 'function' ? value.bind(target) : value;
         },
       });
     },
