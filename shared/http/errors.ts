@@ -7,7 +7,7 @@ import type { Context, Middleware, Next } from 'koa';
 import { classifyDatabaseError } from '../databaseAvailability.ts';
 import { isServiceError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { jsonServiceUnavailable, renderServiceUnavailable } from './unavailable.ts';
+import { jsonServiceUnavailable, renderServiceUnavailable, wantsJson } from './unavailable.ts';
 
 export interface ErrorView {
   status: number;
@@ -76,7 +76,8 @@ export function errorHandler(
       const message = status < 500 && error.expose && !isProviderError ? error.message : undefined;
       const json = options.jsonPathPrefix !== undefined && ctx.path.startsWith(options.jsonPathPrefix);
       if (status === 503) {
-        if (json) jsonServiceUnavailable(ctx, correlationId);
+        // A program (an OAuth client calling a token endpoint) gets JSON wherever the outage surfaced.
+        if (json || wantsJson(ctx)) jsonServiceUnavailable(ctx, correlationId);
         else await renderServiceUnavailable(ctx, correlationId);
         return;
       }
