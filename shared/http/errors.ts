@@ -52,8 +52,9 @@ const jsonErrorCodes: Readonly<Record<number, string>> = {
 
 /**
  * Catches everything below it. 4xx errors marked `expose` keep their message; anything else becomes
- * generic text. `render` draws the service's own error page; API paths and JSON callers answer JSON.
- * A 503 (a database outage among them) is the shared "service unavailable" answer with Retry-After.
+ * generic text. `render` draws the service's own error page; API paths answer JSON, with the
+ * ServiceError's own code. A 503 (a database outage among them) is the shared "service unavailable"
+ * answer with Retry-After: JSON on API paths and for callers that ask for JSON, else the page.
  */
 export function errorHandler(
   logger: Logger,
