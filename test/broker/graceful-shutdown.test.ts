@@ -127,7 +127,12 @@ test('SIGTERM lets a sign-in in flight complete, then the broker exits 0', async
       system.mockDb.on('query', watch);
     });
     const inFlight = session.request(callback, { follow: false });
-    await tokenCallArrived;
+    await Promise.race([
+      tokenCallArrived,
+      inFlight.then((page) => {
+        throw new Error(`the callback answered ${page.status} before its token call reached the mock`);
+      }),
+    ]);
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     child.kill('SIGTERM');
 
