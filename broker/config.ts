@@ -125,12 +125,7 @@ export function loadConfig(env: Environment): Readonly<BrokerConfig> {
   if (production && !parsed.UPSTREAM_ISSUER.startsWith('https://')) {
     throw new ConfigError('UPSTREAM_ISSUER: must be https:// when NODE_ENV=production');
   }
-  // Every instance must publish a new key before any instance signs with it (docs/operations.md).
-  if (parsed.BROKER_KEY_ACTIVATION_SECONDS <= parsed.BROKER_KEY_REFRESH_SECONDS)
-    throw new ConfigError(
-      'BROKER_KEY_ACTIVATION_SECONDS: must be longer than BROKER_KEY_REFRESH_SECONDS, so that every instance ' +
-        'publishes a new key before any signs with it',
-    );
+  const keys = keyLifecycle(parsed);
   return freeze({
     port: parsed.BROKER_PORT,
     issuer,
@@ -157,10 +152,7 @@ export function loadConfig(env: Environment): Readonly<BrokerConfig> {
     cqrsAppSecret: parsed.CQRS_APP_CLIENT_SECRET,
     logLevel: parsed.LOG_LEVEL,
     trustProxy: parsed.TRUST_PROXY,
-    keys: {
-      refreshSeconds: parsed.BROKER_KEY_REFRESH_SECONDS,
-      activationSeconds: parsed.BROKER_KEY_ACTIVATION_SECONDS,
-    },
+    keys,
     metricsToken: parsed.METRICS_TOKEN,
     secureCookies: issuer.startsWith('https://'),
     production,
@@ -169,12 +161,12 @@ export function loadConfig(env: Environment): Readonly<BrokerConfig> {
 
 /**
  * What `cqrs-broker` commands use: the database settings, plus the defaults of the few commands that
- * need one (`accounts link` the tenant id, `seed` the cqrs-app registration). The CLI never signs
+ * need one (`accounts link` the tenant id, `seed` the cqrs-app registration, `keys rotate` the key lifecycle). The CLI never signs
  * anyone in, so it neither needs nor asks for the upstream or app client secrets in production.
  */
 export type BrokerCliConfig = Pick<
   BrokerConfig,
-  'database' | 'production' | 'cqrsAppUrl' | 'cqrsAppSecret'
+  'database' | 'production' | 'cqrsAppUrl' | 'cqrsAppSecret' | 'keys'
 > & {
   upstream: Pick<BrokerConfig['upstream'], 'tenantId'>;
 };
@@ -185,6 +177,8 @@ const cliSchema = schema.pick({
   UPSTREAM_TENANT_ID: true,
   CQRS_APP_URL: true,
   CQRS_APP_CLIENT_SECRET: true,
+  BROKER_KEY_REFRESH_SECONDS: true,
+  BROKER_KEY_ACTIVATION_SECONDS: true,
 });
 
 export function loadCliConfig(env: Environment): Readonly<BrokerCliConfig> {
@@ -199,5 +193,23 @@ export function loadCliConfig(env: Environment): Readonly<BrokerCliConfig> {
     upstream: { tenantId: parsed.UPSTREAM_TENANT_ID },
     cqrsAppUrl: parsed.CQRS_APP_URL,
     cqrsAppSecret: parsed.CQRS_APP_CLIENT_SECRET,
+    keys: keyLifecycle(parsed),
   });
+}
+
+/** The key settings, for the server and for `keys rotate` alike. */
+function keyLifecycle(parsed: {
+  BROKER_KEY_REFRESH_SECONDS: number;
+  BROKER_KEY_ACTIVATION_SECONDS: number;
+}): BrokerConfig['keys'] {
+  // Every instance must publish a new key before any instance signs with it (docs/operations.md).
+  if (parsed.BROKER_KEY_ACTIVATION_SECONDS <= parsed.BROKER_KEY_REFRESH_SECONDS)
+    throw new ConfigError(
+      'BROKER_KEY_ACTIVATION_SECONDS: must be longer than BROKER_KEY_REFRESH_SECONDS, so that every instance ' +
+        'publishes a new key before any signs with it',
+    );
+  return {
+    refreshSeconds: parsed.BROKER_KEY_REFRESH_SECONDS,
+    activationSeconds: parsed.BROKER_KEY_ACTIVATION_SECONDS,
+  };
 }
