@@ -50,9 +50,11 @@ test('the broker is not ready while the upstream discovery document cannot be lo
   });
   const db = createDatabase(config.database);
   const server = http.createServer();
+  let stopBroker = async () => {};
   try {
     await migrate(db, brokerMigrations, brokerMigrationTable);
-    const { app } = await createBroker(config, { db, logger: createLogger('broker', 'silent') });
+    const { app, stop } = await createBroker(config, { db, logger: createLogger('broker', 'silent') });
+    stopBroker = stop;
     server.on('request', app.callback());
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -66,6 +68,7 @@ test('the broker is not ready while the upstream discovery document cannot be lo
   } finally {
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
+    await stopBroker();
     await db.destroy();
     await rm(dataDir, { recursive: true, force: true });
   }
