@@ -106,7 +106,7 @@ async function assembleIssuer(
   logIssuerEvents(provider, logger);
   metrics.watchIssuer(provider);
 
-  provider.use(healthRoutes({ db, checks: { upstream_discovery: () => connector.ready() } }));
+  provider.use(healthRoutes({ db, checks: { upstream: () => connector.ready() } }));
   provider.use(metrics.middleware());
   provider.use(correlationAndLogging(logger));
   provider.use(securityHeaders());

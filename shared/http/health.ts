@@ -12,7 +12,7 @@ export type ReadinessCheck = () => Promise<boolean>;
 
 export interface HealthOptions {
   db: Knex;
-  /** Further checks beside `database`, by name (e.g. the broker's `upstream_discovery`). */
+  /** Further checks beside `database`, by name (e.g. the broker's `upstream`: its discovery document is loaded). */
   checks?: Readonly<Record<string, ReadinessCheck>>;
   /** How long one check may take before it counts as down. */
   timeoutMs?: number;

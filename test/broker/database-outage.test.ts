@@ -63,7 +63,7 @@ postgresTest('with the database up, the broker is ready and signs in', async (t)
   t.deepEqual(ready, {
     status: 200,
     retryAfter: null,
-    body: { status: 'ready', checks: { database: 'up', upstream_discovery: 'up' } },
+    body: { status: 'ready', checks: { database: 'up', upstream: 'up' } },
   });
   const { page } = await signInAs(system, 'jane.smith@nhs.net');
   t.is(page.url, `${system.appUrl}/messages`);
@@ -82,7 +82,7 @@ postgresTest(
       t.is(ready.status, 503);
       t.deepEqual(ready.body, {
         status: 'unavailable',
-        checks: { database: 'down', upstream_discovery: 'up' },
+        checks: { database: 'down', upstream: 'up' },
       });
 
       // A user pressing "Sign In" at the app reaches the broker's authorization endpoint.

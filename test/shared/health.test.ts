@@ -30,7 +30,7 @@ test('every service is alive and ready, with named checks', async (t) => {
       t.is(body.checks.database, 'up');
     }
     const broker = (await (await fetch(`${system.brokerUrl}/readyz`)).json()) as { checks: object };
-    t.deepEqual(broker.checks, { database: 'up', upstream_discovery: 'up' });
+    t.deepEqual(broker.checks, { database: 'up', upstream: 'up' });
   } finally {
     await system.close();
   }
@@ -63,7 +63,7 @@ test('the broker is not ready while the upstream discovery document cannot be lo
     t.is(ready.status, 503);
     t.deepEqual(await ready.json(), {
       status: 'unavailable',
-      checks: { database: 'up', upstream_discovery: 'down' },
+      checks: { database: 'up', upstream: 'down' },
     });
   } finally {
     server.closeAllConnections();
