@@ -18,7 +18,8 @@ import { trustProxies } from '../shared/http/trustedProxies.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { MockIdpConfig } from './config.ts';
 import { controlRoutes } from './control/api.ts';
-import { homeRoutes, trainerPersonas } from './control/home.ts';
+import { homeRoutes } from './control/home.ts';
+import { trainerPanel } from './control/trainerPanel.ts';
 import { loginRoutes } from './provider/login.ts';
 import { createMockProvider, entraRoutes } from './provider/provider.ts';
 import { tokenFaults } from './provider/tokenFaults.ts';
@@ -35,7 +36,7 @@ export async function createMockIdp(
   deps: { db: Knex; logger: Logger },
 ): Promise<MockIdp> {
   const { db, logger } = deps;
-  const provider = await createMockProvider(config, db);
+  const { provider, clients } = await createMockProvider(config, db);
   const routes = entraRoutes(config.tenantId);
   provider.use(trustProxies(provider, config.trustProxy));
   const metrics = createMockMetrics({ db, token: config.metricsToken });
@@ -74,7 +75,6 @@ export async function createMockIdp(
     else if (ctx.path === '/.well-known/openid-configuration') ctx.throw(404);
     await next();
   });
-  provider.use(tokenFaults({ db, provider, tokenPath: routes.token, slowResponseMs: config.slowResponseMs }));
 
   const parseBody = bodyParser({
     enableTypes: ['form', 'json'],
@@ -86,22 +86,37 @@ export async function createMockIdp(
       ctx.throw(400, 'the request body is not valid JSON (or form data)');
     },
   });
+  provider.use(
+    tokenFaults({ db, provider, tokenPath: routes.token, slowResponseMs: config.slowResponseMs, parseBody }),
+  );
   const csrf = csrfProtection({ secureCookies: config.secureCookies, cookieName: 'nhsmail_csrf' });
   const login = loginRoutes({ config, db, provider, logger });
   const control = controlRoutes({ config, db });
   const home = homeRoutes({ config, db });
   const isControl = (ctx: Context) => ctx.path.startsWith('/_mock/');
   const isLogin = (ctx: Context) => ctx.path.startsWith(`${routes.interaction}/`) || ctx.path === '/unlock';
-  provider.use(when(isControl, parseBody, control.routes(), notFound));
-  // The trainer panel is read only for the sign-in pages, not for every token or JWKS request.
-  const trainerPanel = async (ctx: Context, next: Next) => {
+  const panel = trainerPanel(db);
+  // What the control API changes (accounts, reset) shows on the next page, whatever the answer.
+  const afterChanges = async (ctx: Context, next: Next) => {
+    try {
+      await next();
+    } finally {
+      if (ctx.method !== 'GET') {
+        panel.invalidate();
+        clients.clear();
+      }
+    }
+  };
+  provider.use(when(isControl, afterChanges, parseBody, control.routes(), notFound));
+  // The trainer panel shows on the sign-in pages only, read once until the control API changes it.
+  const showTrainerPanel = async (ctx: Context, next: Next) => {
     if (config.trainerMode) {
-      ctx.state.trainerPersonas = await trainerPersonas(db);
+      ctx.state.trainerPersonas = await panel.personas();
       ctx.state.trainerPassword = seededPassword;
     }
     await next();
   };
-  provider.use(when(isLogin, parseBody, csrf, trainerPanel, login.routes()));
+  provider.use(when(isLogin, parseBody, csrf, showTrainerPanel, login.routes()));
   provider.use(home.routes());
   return { app: provider, config };
 }

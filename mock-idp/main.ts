@@ -19,13 +19,12 @@ if (Number(existing?.count ?? 0) === 0) {
 }
 const { app } = await createMockIdp(config, { db, logger });
 const server = await listen(app.callback(), config.port);
-// Expired provider payloads, abandoned MFA/password-change steps and unused token faults go once a minute.
+// Expired provider payloads and abandoned MFA/password-change steps go once a minute.
 const sweeper = setInterval(() => {
   const now = Date.now();
   Promise.all([
     deleteExpiredPayloads(db),
     db('login_progress').where('expires_at', '<=', now).delete(),
-    db('token_faults').where('expires_at', '<=', now).delete(),
   ]).catch((error: unknown) => logger.warn({ err: error }, 'could not delete expired rows'));
 }, 60_000);
 sweeper.unref();

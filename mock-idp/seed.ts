@@ -14,7 +14,6 @@ export function seededMfaCode(index: number): string {
 export async function seedMockIdp(db: Knex, config: MockIdpConfig): Promise<void> {
   const accounts = new AccountStore(db);
   await db('armed_scenarios').delete();
-  await db('token_faults').delete();
   await db('login_progress').delete();
   await db('sign_in_attempts').delete();
   const seeded = personas.filter((persona) => persona.nhsmail !== 'none');
@@ -43,8 +42,9 @@ export async function seedMockIdp(db: Knex, config: MockIdpConfig): Promise<void
       post_logout_redirect_uris: config.brokerClient.postLogoutRedirectUris,
       grant_types: ['authorization_code'],
       response_types: ['code'],
+      // No subject_type: `pairwise` would need a sector_identifier_uri once the redirect URIs span
+      // hosts; the sub is Entra's pairwise one all the same (provider/subject.ts).
       token_endpoint_auth_method: 'client_secret_post',
-      subject_type: 'pairwise',
     },
   });
 }

@@ -72,10 +72,26 @@ const directory: Migration = {
   },
 };
 
+const tokenFaultsInMemory: Migration = {
+  name: '0003_token_faults_in_memory',
+  async up(db: Knex) {
+    // Token-stage faults are keyed by the authorization code in memory (provider/tokenFaults.ts).
+    await db.schema.dropTableIfExists('token_faults');
+  },
+  async down(db: Knex) {
+    await db.schema.createTable('token_faults', (table) => {
+      table.string('account_id', 36).primary();
+      table.string('scenario', 64).notNullable();
+      table.bigInteger('expires_at').notNullable();
+    });
+  },
+};
+
 export const mockIdpMigrations: readonly Migration[] = [
   oidcStorageMigration,
   directory,
   keyActivationMigration,
   oidcPayloadOwnersMigration,
+  tokenFaultsInMemory,
 ];
 export const mockIdpMigrationTable = 'mock_idp_migrations';

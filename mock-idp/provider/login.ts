@@ -1,4 +1,5 @@
-// The NHSmail sign-in pages (guide steps 2 and 4) and what follows the password.
+// The NHSmail sign-in pages (guide steps 2 and 4) and what follows the password: thin routes that read
+// and write, signInDecision.ts for what happens, loginPages.ts for what the pages say.
 //
 //   GET  /<tenant>/login/:uid           sign-in form
 //   POST /<tenant>/login/:uid           user ID and password
@@ -12,38 +13,40 @@ import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { Logger } from '../../shared/logger.ts';
 import type { MockIdpConfig } from '../config.ts';
-import { AccountStore, isLocked, type NhsmailAccount } from '../directory/accounts.ts';
+import { AccountStore, type NhsmailAccount, toAccount } from '../directory/accounts.ts';
 import { recordAttempt } from '../directory/attempts.ts';
-import { recordFailedPassword, recordSuccessfulPassword } from '../directory/lockout.ts';
+import { checkFailed, checkSucceeded, reserveCheck } from '../directory/lockout.ts';
 import { passwordRules, verifyPassword } from '../directory/passwords.ts';
 import { takeArmedScenario } from '../scenarios/armed.ts';
+import { consentDeclined } from '../scenarios/consentDeclined.ts';
 import { findScenario } from '../scenarios/index.ts';
-import type { PasswordOutcome } from '../scenarios/scenario.ts';
+import { mfaRequired } from '../scenarios/mfaRequired.ts';
+import { changePasswordErrors, loginPages, type Step } from './loginPages.ts';
+import { loginProgress } from './loginProgress.ts';
 import { entraRoutes } from './provider.ts';
-import { armTokenFault } from './tokenFaults.ts';
+import {
+  afterPasswordCheck,
+  refusedBeforeCheck,
+  type SignInOutcome,
+  withScenario,
+} from './signInDecision.ts';
 
-const progressLifetimeMs = 15 * 60 * 1000;
-
-interface Progress {
-  uid: string;
-  email: string;
-  step: 'mfa' | 'change_password';
-  scenario: string | null;
-  remember: boolean | number;
-}
-
-const outcomeCodes: Record<PasswordOutcome, string> = {
-  invalid_credentials: 'AADSTS50126',
-  locked: 'AADSTS50053',
-  disabled: 'AADSTS50057',
-  password_expired: 'AADSTS50055',
-  mfa: 'AADSTS50076',
-};
-
+type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
 type Body = Record<string, string | undefined>;
 
-function formBody(ctx: Context): Body {
-  return ((ctx.request as { body?: Body }).body ?? {}) as Body;
+const formBody = (ctx: Context): Body => ((ctx.request as { body?: Body }).body ?? {}) as Body;
+
+/** Ends the interaction with `result` and sends the browser back to oidc-provider to resume. */
+async function conclude(
+  ctx: Context,
+  interaction: Interaction,
+  result: Interaction['result'],
+): Promise<void> {
+  interaction.result = result;
+  // What provider.interactionFinished does, with the interaction already in hand (no second read).
+  await interaction.save(interaction.exp - Math.floor(Date.now() / 1000));
+  ctx.redirect(interaction.returnTo);
+  ctx.status = 303;
 }
 
 export function loginRoutes(options: {
@@ -54,7 +57,9 @@ export function loginRoutes(options: {
 }): Router {
   const { config, db, provider, logger } = options;
   const accounts = new AccountStore(db);
+  const progress = loginProgress(db);
   const prefix = entraRoutes(config.tenantId).interaction;
+  const pages = loginPages({ prefix, trainerMode: config.trainerMode });
   const router = new Router();
 
   const details = async (ctx: Context) => {
@@ -67,128 +72,81 @@ export function loginRoutes(options: {
     return interaction;
   };
 
-  const renderLogin = (ctx: Context, locals: { username?: string; error?: string }) =>
-    ctx.render('login', {
-      title: 'Sign in',
-      action: `${prefix}/${ctx.params.uid}`,
-      username: '',
-      error: undefined,
-      ...locals,
-    });
-
-  const attempt = (
+  const record = (
     ctx: Context,
+    interaction: Interaction,
     email: string,
-    outcome: string,
+    attempt: string,
     errorCode: string | null,
-    clientId: string | undefined,
   ) =>
     recordAttempt(db, {
       email,
-      outcome,
+      outcome: attempt,
       errorCode,
-      clientId: clientId ?? null,
+      clientId: (interaction.params.client_id as string | undefined) ?? null,
       correlationId: String(ctx.state.correlationId),
     });
 
-  /** A wrong password or one-time code: counted toward lockout and logged; true when it locked. */
-  const failedAttempt = async (
+  const finish = (
     ctx: Context,
-    email: string,
-    outcome: string,
-    errorCode: string,
-    clientId: string | undefined,
-  ) => {
-    const nowLocked = await recordFailedPassword(db, email, config.lockout);
-    await attempt(ctx, email, nowLocked ? `${outcome}_locked` : outcome, errorCode, clientId);
-    return nowLocked;
-  };
-
-  /** Ends the sign-in successfully (arming any token-stage fault first). */
-  const finish = async (
-    ctx: Context,
-    account: NhsmailAccount,
+    interaction: Interaction,
+    account: { oid: string },
     remember: boolean,
-    scenario: string | null,
-  ) => {
-    if (scenario) await armTokenFault(db, account.oid, scenario);
-    await db('login_progress').where({ uid: ctx.params.uid }).delete();
-    await provider.interactionFinished(
-      ctx.req,
-      ctx.res,
-      { login: { accountId: account.oid, remember, amr: ['pwd'] } },
-      { mergeWithLastSubmission: false },
-    );
-  };
+    tokenFault: string | null,
+  ) =>
+    conclude(ctx, interaction, {
+      login: { accountId: account.oid, remember, amr: ['pwd'] },
+      // Read back when oidc-provider saves this sign-in's authorization code (tokenFaults.ts).
+      ...(tokenFault ? { tokenFault } : {}),
+    });
 
-  const showOutcome = async (
+  /** The sign-in's progress has run out, or its account was deleted meanwhile. */
+  const expired = (ctx: Context) =>
+    ctx.throw(400, 'This sign-in has expired. Go back to the app and sign in again.');
+
+  /** Shows a sign-in outcome: a page, an error back to the app, or the end of the sign-in. */
+  const show = async (
     ctx: Context,
-    outcome: PasswordOutcome,
-    account: NhsmailAccount,
-    remember: boolean,
-    scenario: string | null,
+    interaction: Interaction,
+    outcome: SignInOutcome,
+    context: { username: string; account: NhsmailAccount | undefined; remember: boolean },
   ) => {
-    switch (outcome) {
-      case 'invalid_credentials':
-        // Echo what was typed, as for a real wrong password: the page must not tell them apart.
-        return renderLogin(ctx, {
-          username: (formBody(ctx).username ?? account.email).trim(),
-          error: ctx.state.skin.invalidCredentials,
-        });
-      case 'locked':
-        return ctx.render('locked', { title: ctx.state.skin.lockedHeading });
-      case 'disabled':
-        return ctx.render('disabled', { title: ctx.state.skin.disabledHeading });
-      case 'password_expired':
-      case 'mfa': {
-        const step = outcome === 'mfa' ? 'mfa' : 'change_password';
-        await db('login_progress')
-          .insert({
-            uid: ctx.params.uid,
-            email: account.email,
-            step,
-            scenario,
-            remember,
-            expires_at: Date.now() + progressLifetimeMs,
-          })
-          .onConflict('uid')
-          .merge();
-        return renderStep(ctx, step, account);
-      }
-    }
+    const { account, remember } = context;
+    if (outcome.kind === 'refuse')
+      return conclude(ctx, interaction, {
+        error: outcome.error,
+        error_description: outcome.errorDescription,
+      });
+    const shown = outcome.kind === 'page' ? outcome.page : undefined;
+    // Echo what was typed, as for a real wrong password: the page must not tell them apart.
+    if (shown === 'invalid_credentials')
+      return pages.signIn(ctx, { username: context.username, failed: true });
+    if (shown === 'locked') return pages.locked(ctx);
+    if (shown === 'disabled') return pages.disabled(ctx);
+    if (!account) throw new Error(`a sign-in outcome without an account: ${outcome.attempt}`);
+    if (outcome.kind === 'finish') return finish(ctx, interaction, account, remember, outcome.tokenFault);
+    const step: Step = shown === 'mfa' ? 'mfa' : 'change_password';
+    await progress.save({
+      uid: interaction.uid,
+      email: account.email,
+      step,
+      scenario: outcome.tokenFault,
+      remember,
+    });
+    return pages.step(ctx, step, account);
   };
 
-  const renderStep = (ctx: Context, step: Progress['step'], account: NhsmailAccount, error?: string) =>
-    step === 'mfa'
-      ? ctx.render('mfa', {
-          title: ctx.state.skin.mfaHeading,
-          action: `${prefix}/${ctx.params.uid}/mfa`,
-          error,
-          trainerCode: config.trainerMode ? account.mfaCode : undefined,
-        })
-      : ctx.render('change-password', {
-          title: ctx.state.skin.expiredHeading,
-          action: `${prefix}/${ctx.params.uid}/password`,
-          error,
-          rules: passwordRules.describe,
-        });
-
-  const loadProgress = async (ctx: Context, step: Progress['step']) => {
-    const progress = await db<Progress>('login_progress')
-      .where({ uid: ctx.params.uid, step })
-      .andWhere('expires_at', '>', Date.now())
-      .first();
-    const account = progress ? await accounts.findByEmail(progress.email) : undefined;
-    if (!progress || !account)
-      return ctx.throw(400, 'This sign-in has expired. Go back to the app and sign in again.');
-    return { progress, account };
+  /** The scenario armed for this account's next sign-in (or anyone's), taken so that it fires once. */
+  const takeScenario = async (email: string) => {
+    const name = await takeArmedScenario(db, email);
+    return name === undefined ? undefined : findScenario(name);
   };
 
   router.get(`${prefix}/:uid`, async (ctx) => {
     const interaction = await details(ctx);
     if (interaction.prompt.name !== 'login')
       ctx.throw(400, 'This sign-in cannot continue. Go back to the app and sign in again.');
-    await renderLogin(ctx, {});
+    await pages.signIn(ctx);
   });
 
   router.post(`${prefix}/:uid`, async (ctx) => {
@@ -197,164 +155,107 @@ export function loginRoutes(options: {
     const username = (body.username ?? '').trim();
     const password = body.password ?? '';
     const remember = body.private === 'yes';
-    const clientId = interaction.params.client_id as string | undefined;
+    if (!username || !password) return pages.signIn(ctx, { username, failed: true });
 
-    if (!username || !password) {
-      await renderLogin(ctx, { username, error: ctx.state.skin.invalidCredentials });
-      return;
+    // The lockout check, the count and the one read of the account are a single statement.
+    const reserved = await reserveCheck(db, username, config.lockout);
+    if (!reserved) {
+      const row = await accounts.findRowByEmail(username);
+      // An unknown user ID costs the same time as a wrong password.
+      if (!row) await verifyPassword(undefined, password);
+      const known = row && toAccount(row);
+      const outcome = refusedBeforeCheck(known);
+      await record(ctx, interaction, known?.email ?? username, outcome.attempt, outcome.errorCode);
+      return show(ctx, interaction, outcome, { username, account: known, remember });
     }
-    const row = await accounts.findRowByEmail(username);
-    const passwordMatches = await verifyPassword(row?.password_hash, password);
-    const account = row ? await accounts.findByEmail(row.email) : undefined;
-
-    if (!account) {
-      await attempt(ctx, username, 'invalid_credentials', 'AADSTS50034', clientId);
-      await renderLogin(ctx, { username, error: ctx.state.skin.invalidCredentials });
-      return;
+    const account = toAccount(reserved);
+    const passwordMatches = await verifyPassword(reserved.password_hash, password);
+    const outcome =
+      afterPasswordCheck(account, passwordMatches) ??
+      withScenario(account, await takeScenario(account.email));
+    let attempt = outcome.attempt;
+    if (outcome.kind === 'page' && outcome.failedCheck) {
+      if (await checkFailed(db, reserved, config.lockout)) attempt = `${attempt}_locked`;
+    } else {
+      await checkSucceeded(db, account.email);
     }
-    if (isLocked(account)) {
-      // Failures while locked neither count nor extend the lock.
-      await attempt(ctx, account.email, 'locked', outcomeCodes.locked, clientId);
-      await showOutcome(ctx, 'locked', account, remember, null);
-      return;
-    }
-    if (!passwordMatches) {
-      await failedAttempt(
-        ctx,
-        account.email,
-        'invalid_credentials',
-        outcomeCodes.invalid_credentials,
-        clientId,
-      );
-      await renderLogin(ctx, { username, error: ctx.state.skin.invalidCredentials });
-      return;
-    }
-    if (account.state === 'disabled') {
-      await attempt(ctx, account.email, 'disabled', outcomeCodes.disabled, clientId);
-      await showOutcome(ctx, 'disabled', account, remember, null);
-      return;
-    }
-    await recordSuccessfulPassword(db, account.email);
-
-    const armedName = await takeArmedScenario(db, account.email);
-    const scenario = armedName ? findScenario(armedName) : undefined;
-    if (scenario?.stage === 'authorization') {
-      await attempt(ctx, account.email, scenario.name, scenario.aadsts, clientId);
-      await provider.interactionFinished(
-        ctx.req,
-        ctx.res,
-        { error: scenario.error, error_description: scenario.errorDescription },
-        { mergeWithLastSubmission: false },
-      );
-      return;
-    }
-    const tokenScenario = scenario?.stage === 'token' ? scenario.name : null;
-    let outcome: PasswordOutcome | 'success' = 'success';
-    if (scenario?.stage === 'password') outcome = scenario.outcome;
-    else if (account.state === 'password_expired') outcome = 'password_expired';
-    else if (account.mfaRequired) outcome = 'mfa';
-
-    if (scenario?.stage === 'password' && scenario.countsAsFailedPassword)
-      await recordFailedPassword(db, account.email, config.lockout);
-    await attempt(
-      ctx,
-      account.email,
-      scenario ? scenario.name : outcome,
-      outcome === 'success' ? null : (scenario?.aadsts ?? outcomeCodes[outcome]),
-      clientId,
-    );
-    if (outcome === 'success') {
-      await finish(ctx, account, remember, tokenScenario);
-      return;
-    }
-    await showOutcome(ctx, outcome, account, remember, tokenScenario);
+    await record(ctx, interaction, account.email, attempt, outcome.errorCode);
+    await show(ctx, interaction, outcome, { username, account, remember });
   });
 
+  /** The progress of this interaction at `step`, and a reserved check on its account. */
+  const resume = async (ctx: Context, step: Step) => {
+    const interaction = await details(ctx);
+    const current = await progress.find(interaction.uid, step);
+    if (!current) return expired(ctx);
+    const reserved = await reserveCheck(db, current.email, config.lockout);
+    if (!reserved && !(await accounts.findRowByEmail(current.email))) return expired(ctx);
+    return { interaction, current, reserved };
+  };
+
   router.post(`${prefix}/:uid/mfa`, async (ctx) => {
-    await details(ctx);
-    const { progress, account } = await loadProgress(ctx, 'mfa');
+    const { interaction, current, reserved } = await resume(ctx, 'mfa');
+    if (!reserved) {
+      await progress.remove(interaction.uid);
+      return pages.locked(ctx);
+    }
+    const account = toAccount(reserved);
     const code = (formBody(ctx).code ?? '').replace(/\s+/g, '');
     if (code !== account.mfaCode) {
       // Wrong codes count toward lockout like wrong passwords, so codes cannot be guessed endlessly.
-      const nowLocked = await failedAttempt(
-        ctx,
-        account.email,
-        'mfa_invalid_code',
-        outcomeCodes.mfa,
-        undefined,
-      );
-      if (nowLocked) {
-        await db('login_progress').where({ uid: ctx.params.uid }).delete();
-        await ctx.render('locked', { title: ctx.state.skin.lockedHeading });
-        return;
-      }
-      await renderStep(ctx, 'mfa', account, ctx.state.skin.mfaInvalid);
-      return;
+      const nowLocked = await checkFailed(db, reserved, config.lockout);
+      const attempt = nowLocked ? 'mfa_invalid_code_locked' : 'mfa_invalid_code';
+      await record(ctx, interaction, account.email, attempt, mfaRequired.aadsts);
+      if (!nowLocked) return pages.step(ctx, 'mfa', account, ctx.state.skin.mfaInvalid);
+      await progress.remove(interaction.uid);
+      return pages.locked(ctx);
     }
-    await attempt(ctx, account.email, 'success', null, undefined);
-    await finish(ctx, account, Boolean(progress.remember), progress.scenario);
+    await checkSucceeded(db, account.email);
+    await record(ctx, interaction, account.email, 'success', null);
+    await progress.remove(interaction.uid);
+    await finish(ctx, interaction, account, current.remember, current.scenario);
   });
 
   router.post(`${prefix}/:uid/password`, async (ctx) => {
-    await details(ctx);
-    const { progress, account } = await loadProgress(ctx, 'change_password');
+    const { interaction, current, reserved } = await resume(ctx, 'change_password');
+    if (!reserved) {
+      await progress.remove(interaction.uid);
+      return pages.locked(ctx);
+    }
+    const account = toAccount(reserved);
     const body = formBody(ctx);
     const newPassword = body.newPassword ?? '';
-    if (
-      !(await verifyPassword(
-        (
-          await accounts.findRowByEmail(account.email)
-        )?.password_hash,
-        body.currentPassword ?? '',
-      ))
-    ) {
-      await renderStep(ctx, 'change_password', account, 'Your current password is not correct.');
-      return;
+    if (!(await verifyPassword(reserved.password_hash, body.currentPassword ?? ''))) {
+      if (await checkFailed(db, reserved, config.lockout)) {
+        await progress.remove(interaction.uid);
+        return pages.locked(ctx);
+      }
+      return pages.step(ctx, 'change_password', account, changePasswordErrors.currentWrong);
     }
-    if (!passwordRules.check(newPassword)) {
-      await renderStep(
-        ctx,
-        'change_password',
-        account,
-        `Your new password must have ${passwordRules.describe}.`,
-      );
-      return;
-    }
-    if (newPassword !== body.confirmPassword) {
-      await renderStep(ctx, 'change_password', account, 'The new passwords do not match.');
-      return;
-    }
-    if (newPassword === body.currentPassword) {
-      await renderStep(
-        ctx,
-        'change_password',
-        account,
-        'Your new password must be different from your current password.',
-      );
-      return;
-    }
+    await checkSucceeded(db, account.email);
+    let refusal: string | undefined;
+    if (!passwordRules.check(newPassword)) refusal = changePasswordErrors.rules;
+    else if (newPassword !== body.confirmPassword) refusal = changePasswordErrors.mismatch;
+    else if (newPassword === body.currentPassword) refusal = changePasswordErrors.unchanged;
+    if (refusal) return pages.step(ctx, 'change_password', account, refusal);
+
     await accounts.update(account.email, { password: newPassword, state: 'active' });
-    await attempt(ctx, account.email, 'password_changed', null, undefined);
+    await record(ctx, interaction, account.email, 'password_changed', null);
     if (account.mfaRequired) {
-      await db('login_progress').where({ uid: ctx.params.uid }).update({ step: 'mfa' });
-      await renderStep(ctx, 'mfa', account);
-      return;
+      await progress.advance(interaction.uid, 'mfa');
+      return pages.step(ctx, 'mfa', account);
     }
-    await finish(ctx, account, Boolean(progress.remember), progress.scenario);
+    await progress.remove(interaction.uid);
+    await finish(ctx, interaction, account, current.remember, current.scenario);
   });
 
   router.post(`${prefix}/:uid/cancel`, async (ctx) => {
-    await details(ctx);
-    await db('login_progress').where({ uid: ctx.params.uid }).delete();
-    await provider.interactionFinished(
-      ctx.req,
-      ctx.res,
-      {
-        error: 'access_denied',
-        error_description: 'AADSTS65004: User declined to consent to access the app.',
-      },
-      { mergeWithLastSubmission: false },
-    );
+    const interaction = await details(ctx);
+    await progress.remove(interaction.uid);
+    await conclude(ctx, interaction, {
+      error: consentDeclined.error,
+      error_description: consentDeclined.errorDescription,
+    });
   });
 
   router.get('/unlock', async (ctx) => {

@@ -1,7 +1,6 @@
 // The mock NHSmail IdP's OpenID Provider, shaped like Microsoft Entra ID v2.0: a tenant-scoped issuer,
 // Entra's endpoint paths, RS256 id_tokens with ver/tid/oid/pairwise sub/name/preferred_username, and
 // `email` when the email scope is asked.
-import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { installHashedClientSecrets } from '../../shared/oidc/clientStore.ts';
@@ -11,6 +10,7 @@ import { ensureCookieKeys, ensureSigningKeys } from '../../shared/oidc/keyStore.
 import type { MockIdpConfig } from '../config.ts';
 import { AccountStore } from '../directory/accounts.ts';
 import { loginPolicy } from './loginPolicy.ts';
+import { type ClientCache, entraSubject, installEntraClients } from './clients.ts';
 
 /** koa-views adds `render` to every context (app.ts). */
 type RenderingContext = KoaContextWithOIDC & { render: (view: string, locals: object) => Promise<void> };
@@ -29,7 +29,10 @@ export function entraRoutes(tenantId: string) {
   };
 }
 
-export async function createMockProvider(config: MockIdpConfig, db: Knex): Promise<Provider> {
+export async function createMockProvider(
+  config: MockIdpConfig,
+  db: Knex,
+): Promise<{ provider: Provider; clients: ClientCache }> {
   const [signingKeys, cookieKeys] = await Promise.all([ensureSigningKeys(db), ensureCookieKeys(db)]);
   const accounts = new AccountStore(db);
   const routes = entraRoutes(config.tenantId);
@@ -60,19 +63,16 @@ export async function createMockProvider(config: MockIdpConfig, db: Knex): Promi
     },
     // Entra puts the profile claims in the id_token itself; so does the mock.
     conformIdTokenClaims: false,
+    // Every client gets Entra's pairwise sub, keyed by client id (clients.ts).
     subjectTypes: ['public', 'pairwise'],
     async pairwiseIdentifier(_ctx, accountId, client) {
-      // Entra's sub is an opaque value unique per user and application.
-      return createHash('sha256')
-        .update(`${config.tenantId}|${client.sectorIdentifier}|${accountId}`)
-        .digest('base64url');
+      return entraSubject(config.tenantId, client.clientId, accountId);
     },
     clientDefaults: {
       grant_types: ['authorization_code'],
       response_types: ['code'],
       id_token_signed_response_alg: 'RS256',
       token_endpoint_auth_method: 'client_secret_post',
-      subject_type: 'pairwise',
     },
     responseTypes: ['code'],
     pkce: { required: () => true },
@@ -141,5 +141,5 @@ export async function createMockProvider(config: MockIdpConfig, db: Knex): Promi
 
   const provider = new Provider(config.issuer, configuration);
   installHashedClientSecrets(provider);
-  return provider;
+  return { provider, clients: installEntraClients(provider) };
 }

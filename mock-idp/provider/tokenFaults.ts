@@ -1,31 +1,18 @@
-// Applies a token-stage scenario (outage, slowness, protocol misbehaviour) when the code from a
-// sign-in that armed one is redeemed. Requests with no fault armed pass straight to the provider.
+// Applies a token-stage scenario (outage, slowness, protocol misbehaviour) when the code from the
+// sign-in that took it is redeemed. The sign-in names the scenario in its interaction result; when
+// oidc-provider saves that sign-in's authorization code, the fault is keyed by the code, once, in
+// memory: a code lives a minute and is redeemed at the mock that issued it. With no fault pending,
+// token requests pass straight to the provider: no body read, no query.
 import { generateKeyPair, importJWK, type JWTPayload, SignJWT } from 'jose';
 import type { Knex } from 'knex';
 import type { Context, Middleware, Next } from 'koa';
-import type Provider from 'oidc-provider';
+import Provider, { type KoaContextWithOIDC } from 'oidc-provider';
 import { publishedSigningKeys } from '../../shared/oidc/keyStore.ts';
 import { findScenario } from '../scenarios/index.ts';
-import type { TokenFaultTools } from '../scenarios/scenario.ts';
+import type { TokenFaultTools, TokenScenario } from '../scenarios/scenario.ts';
 
+// Past the code's own lifetime, so a fault outlives no code it was meant for.
 const faultLifetimeMs = 10 * 60 * 1000;
-
-export async function armTokenFault(db: Knex, accountId: string, scenario: string): Promise<void> {
-  await db('token_faults')
-    .insert({ account_id: accountId, scenario, expires_at: Date.now() + faultLifetimeMs })
-    .onConflict('account_id')
-    .merge();
-}
-
-async function takeTokenFault(db: Knex, accountId: string): Promise<string | undefined> {
-  const row = await db('token_faults')
-    .where({ account_id: accountId })
-    .andWhere('expires_at', '>', Date.now())
-    .first();
-  if (!row) return undefined;
-  const taken = await db('token_faults').where({ account_id: accountId }).delete();
-  return taken === 1 ? (row.scenario as string) : undefined;
-}
 
 let unknownKey: Promise<CryptoKey> | undefined;
 
@@ -49,43 +36,46 @@ function signingTools(db: Knex, slowResponseMs: number): TokenFaultTools {
   };
 }
 
+/** The token-stage scenario a sign-in took, as its interaction result names it (login.ts). */
+function faultOfCurrentSignIn(): TokenScenario | undefined {
+  // oidc-provider keeps the request's context in async local storage (its static `ctx`).
+  const { ctx } = Provider as unknown as { ctx?: KoaContextWithOIDC };
+  const result = ctx?.oidc?.result as { tokenFault?: unknown } | undefined;
+  const scenario = typeof result?.tokenFault === 'string' ? findScenario(result.tokenFault) : undefined;
+  return scenario?.stage === 'token' ? scenario : undefined;
+}
+
 export function tokenFaults(options: {
   db: Knex;
   provider: Provider;
   tokenPath: string;
   slowResponseMs: number;
+  /** The service's body parser: oidc-provider then reads the parsed body instead of the stream. */
+  parseBody: Middleware;
 }): Middleware {
-  const { db, provider, tokenPath } = options;
+  const { db, provider, tokenPath, parseBody } = options;
   const tools = signingTools(db, options.slowResponseMs);
+  const pending = new Map<string, { scenario: TokenScenario; expiresAt: number }>();
+
+  provider.on('authorization_code.saved', (code) => {
+    const scenario = faultOfCurrentSignIn();
+    if (scenario) pending.set(code.jti, { scenario, expiresAt: Date.now() + faultLifetimeMs });
+  });
+
+  const take = (code: unknown): TokenScenario | undefined => {
+    const now = Date.now();
+    for (const [key, fault] of pending) if (fault.expiresAt <= now) pending.delete(key);
+    if (typeof code !== 'string') return undefined;
+    const fault = pending.get(code);
+    pending.delete(code);
+    return fault?.scenario;
+  };
+
   return async (ctx: Context, next: Next) => {
-    if (ctx.method !== 'POST' || ctx.path !== tokenPath) return next();
-    const armed = await db('token_faults').count({ count: '*' }).first();
-    if (!armed || Number(armed.count) === 0) return next();
-    // A fault is armed somewhere: read the body to find whose code this is. oidc-provider then reads
-    // the parsed body instead of the stream.
-    const body = await readForm(ctx);
-    const code = typeof body.code === 'string' ? body.code : undefined;
-    const authorizationCode = code
-      ? await provider.AuthorizationCode.find(code, { ignoreExpiration: true })
-      : undefined;
-    const fault = authorizationCode?.accountId
-      ? await takeTokenFault(db, authorizationCode.accountId)
-      : undefined;
-    const scenario = fault ? findScenario(fault) : undefined;
-    if (scenario?.stage !== 'token') return next();
+    if (pending.size === 0 || ctx.method !== 'POST' || ctx.path !== tokenPath) return next();
+    await parseBody(ctx, async () => {});
+    const scenario = take((ctx.request as { body?: { code?: unknown } }).body?.code);
+    if (!scenario) return next();
     await scenario.handle(ctx, next, tools);
   };
-}
-
-async function readForm(ctx: Context): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of ctx.req) {
-    size += (chunk as Buffer).length;
-    ctx.assert(size <= 56 * 1024, 413, 'request entity too large');
-    chunks.push(chunk as Buffer);
-  }
-  const form = Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString('utf8')));
-  (ctx.request as { body?: unknown }).body = form;
-  return form;
 }

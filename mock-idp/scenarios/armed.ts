@@ -1,8 +1,9 @@
 // Scenarios armed by testers for the next sign-in of one account (by email) or of anyone ('*').
-// Taking one is a delete that only one request can win, so a scenario fires exactly once.
-import { mockEvents } from '../metrics.ts';
+// Taking one is a single delete that only one request can win, so a scenario fires exactly once.
 import type { Knex } from 'knex';
+import { isPostgres } from '../../shared/database.ts';
 import { normaliseEmail } from '../directory/accounts.ts';
+import { mockEvents } from '../metrics.ts';
 
 export const anyAccount = '*';
 
@@ -57,19 +58,24 @@ export async function hasArmedScenario(db: Knex, email: string): Promise<boolean
   return row !== undefined;
 }
 
-/** Takes the scenario armed for this account's next sign-in, else the one armed for anyone. */
+/**
+ * Takes the scenario armed for this account's next sign-in, else the oldest armed for anyone: one
+ * `DELETE … RETURNING`, so of two sign-ins racing for one scenario exactly one gets it. PostgreSQL
+ * skips a row another transaction is taking rather than coming back empty; SQLite has one writer.
+ */
 export async function takeArmedScenario(db: Knex, email: string): Promise<string | undefined> {
-  for (const target of [normaliseEmail(email), anyAccount]) {
-    // Retry when another request takes the same row between our read and our delete.
-    for (let attempt = 0; attempt < 5; attempt += 1) {
-      const row = await db<ArmedRow>('armed_scenarios').where({ target }).orderBy('id').first();
-      if (!row) break;
-      const taken = await db('armed_scenarios').where({ id: row.id }).delete();
-      if (taken === 1) {
-        mockEvents(db).emit('scenario', row.scenario);
-        return row.scenario;
-      }
-    }
-  }
-  return undefined;
+  const target = normaliseEmail(email);
+  const oldestFirst = db('armed_scenarios')
+    .select('id')
+    .whereIn('target', [target, anyAccount])
+    .orderByRaw('case when target = ? then 0 else 1 end, id', [target])
+    .limit(1);
+  if (isPostgres(db)) oldestFirst.forUpdate().skipLocked();
+  const { sql, bindings } = db('armed_scenarios').whereIn('id', oldestFirst).delete().toSQL();
+  // knex's SQLite dialect drops `returning` from a delete, so it is written out here.
+  const result = await db.raw(`${sql} returning scenario`, bindings);
+  const rows: Array<{ scenario: string }> = Array.isArray(result) ? result : result.rows;
+  const taken = rows[0]?.scenario;
+  if (taken !== undefined) mockEvents(db).emit('scenario', taken);
+  return taken;
 }

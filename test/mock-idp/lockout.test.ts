@@ -130,6 +130,33 @@ test('concurrent wrong passwords are all counted, and none spills into the lock 
   t.is(outcomes.filter((outcome: string) => outcome === 'invalid_credentials_locked').length, 1);
 });
 
+test('30 simultaneous wrong passwords: at most the threshold of 10 are checked, then the lock holds', async (t) => {
+  // Issue 8.4: before, 27-28 of 30 parallel guesses were checked against the password.
+  const email = 'no.cqrs@nhs.net';
+  const pages = await Promise.all(Array.from({ length: 30 }, () => openNhsmailSignIn(standard)));
+  const answers = await Promise.all(
+    pages.map(({ session, page }) => submitCredentials(session, page, email, 'Wrong-Passw0rd')),
+  );
+  const attempts: Array<{ outcome: string; errorCode: string }> = (
+    await control(standard, 'GET', `/attempts?email=${email}&limit=100`)
+  ).body.attempts;
+  t.is(attempts.length, 30, 'every guess is recorded');
+  // A guess checked against the password is recorded as AADSTS50126; one refused unchecked because the
+  // account is locked (or every check of the period is taken) as AADSTS50053.
+  const checked = attempts.filter((attempt) => attempt.errorCode === 'AADSTS50126');
+  const refused = attempts.filter((attempt) => attempt.errorCode === 'AADSTS50053');
+  t.is(checked.length, 10, 'exactly the threshold were checked');
+  t.is(refused.length, 20);
+  t.is(checked.filter((attempt) => attempt.outcome === 'invalid_credentials_locked').length, 1);
+  t.is(
+    answers.filter((answer) => heading(answer) === lockedHeading).length,
+    20,
+    'the refused see the locked page',
+  );
+  t.true((await mockAccount(standard, email)).locked);
+  t.is(heading((await signInAs(standard, email)).page), lockedHeading, 'then even the right password');
+});
+
 test('the tester unlocks a locked-out account through the control API', async (t) => {
   const email = 'expired.password@nhs.net';
   await activate(quick, email);

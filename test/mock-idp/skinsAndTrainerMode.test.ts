@@ -4,7 +4,7 @@ import test from 'ava';
 import { personas, seededPassword } from '../../seeds/personas.ts';
 import { openNhsmailSignIn, signInAs, submitCredentials } from '../helpers/flows.ts';
 import { HttpSession, mainText, type Page } from '../helpers/httpSession.ts';
-import { mockAccount } from '../helpers/mockControl.ts';
+import { control, mockAccount } from '../helpers/mockControl.ts';
 import { startSystem, type TestSystem } from '../helpers/system.ts';
 
 let guide: TestSystem;
@@ -67,6 +67,23 @@ test('trainer mode: the sign-in page lists every persona, what each shows, and t
     rows.find(([email]) => email === 'mfa.user@nhs.net'),
     ['mfa.user@nhs.net', personas.find((persona) => persona.mfaRequired)?.outcome, mfaCode],
   );
+});
+
+test('trainer mode: a change through the control API shows on the very next sign-in page', async (t) => {
+  const codeShown = async () => {
+    const { page } = await openNhsmailSignIn(entra);
+    const row = page.$('[data-testid=trainer-panel] tbody tr:contains("mfa.user@nhs.net") td').last();
+    return row.text().trim();
+  };
+  const { mfaCode } = await mockAccount(entra, 'mfa.user@nhs.net');
+  t.is(await codeShown(), mfaCode);
+  const changed = await control(entra, 'PATCH', '/accounts/mfa.user@nhs.net', {
+    body: { mfaRequired: false },
+  });
+  t.is(changed.status, 200);
+  t.is(await codeShown(), '', 'no code once MFA is off');
+  await control(entra, 'PATCH', '/accounts/mfa.user@nhs.net', { body: { mfaRequired: true } });
+  t.is(await codeShown(), mfaCode, 'and back');
 });
 
 test('trainer mode: the one-time code page shows the code, and it works', async (t) => {
