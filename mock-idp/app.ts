@@ -7,6 +7,7 @@ import views from 'koa-views';
 import path from 'node:path';
 import type Provider from 'oidc-provider';
 import { seededPassword } from '../seeds/personas.ts';
+import { ServiceError } from '../shared/errors.ts';
 import { staticAssets } from '../shared/http/assets.ts';
 import { csrfProtection } from '../shared/http/csrf.ts';
 import { correlationAndLogging, errorHandler } from '../shared/http/errors.ts';
@@ -81,9 +82,12 @@ export async function createMockIdp(
     formLimit: '64kb',
     jsonLimit: '256kb',
     // co-body's own errors are not exposed, so a tester would only see "Something went wrong".
-    onError(error, ctx) {
-      if ((error as { status?: number }).status === 413) ctx.throw(413, 'the request body is too large');
-      ctx.throw(400, 'the request body is not valid JSON (or form data)');
+    onError(error) {
+      if ((error as { status?: number }).status === 413)
+        throw new ServiceError('payload_too_large', 'the request body is too large', { status: 413 });
+      throw new ServiceError('bad_request', 'the request body is not valid JSON (or form data)', {
+        status: 400,
+      });
     },
   });
   provider.use(

@@ -1,5 +1,6 @@
-// The tester control API, guarded by a bearer token. JSON in, JSON out; bad input is a 400 that says
-// what is wrong.
+// The tester control API, guarded by a bearer token. JSON in, JSON out; refusals are ServiceErrors,
+// answered by the service's error middleware as {error: code, message, correlation_id}, and bad input
+// is a 400 that says what is wrong.
 //
 //   GET    /_mock/accounts                      list accounts
 //   POST   /_mock/accounts                      create an account
@@ -18,6 +19,7 @@ import Router from '@koa/router';
 import type { Knex } from 'knex';
 import type { Context, Next } from 'koa';
 import { z } from 'zod';
+import { ConflictError, NotFoundError, ServiceError } from '../../shared/errors.ts';
 import type { MockIdpConfig } from '../config.ts';
 import { AccountStore, accountStates, type NhsmailAccount, normaliseEmail } from '../directory/accounts.ts';
 import { recentAttempts } from '../directory/attempts.ts';
@@ -55,13 +57,13 @@ const armRequest = z.strictObject({
   account: z.union([z.literal(anyAccount), email]).default(anyAccount),
 });
 
-function parse<T extends z.ZodType>(ctx: Context, schema: T, value: unknown): z.output<T> {
+function parse<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
   const result = schema.safeParse(value ?? {});
   if (!result.success) {
     const detail = result.error.issues
       .map((issue) => `${issue.path.join('.') || 'body'}: ${issue.message}`)
       .join('; ');
-    ctx.throw(400, detail);
+    throw new ServiceError('bad_request', detail, { status: 400 });
   }
   return result.data;
 }
@@ -95,7 +97,7 @@ function bearer(expected: string) {
     const valid = presented.length === expectedBytes.length && timingSafeEqual(presented, expectedBytes);
     if (!valid) {
       ctx.set('WWW-Authenticate', 'Bearer realm="mock-idp control"');
-      ctx.throw(401, 'missing or wrong bearer token');
+      throw new ServiceError('unauthorized', 'missing or wrong bearer token', { status: 401 });
     }
     await next();
   };
@@ -109,7 +111,7 @@ export function controlRoutes(options: { config: MockIdpConfig; db: Knex }): Rou
 
   const requireAccount = async (ctx: Context) => {
     const account = await accounts.findByEmail(String(ctx.params.email));
-    if (!account) ctx.throw(404, `no account ${normaliseEmail(String(ctx.params.email))}`);
+    if (!account) throw new NotFoundError(`no account ${normaliseEmail(String(ctx.params.email))}`);
     return account;
   };
   const body = (ctx: Context) => (ctx.request as { body?: unknown }).body;
@@ -119,8 +121,9 @@ export function controlRoutes(options: { config: MockIdpConfig; db: Knex }): Rou
   });
 
   router.post('/accounts', async (ctx) => {
-    const input = parse(ctx, createAccount, body(ctx));
-    if (await accounts.findByEmail(input.email)) ctx.throw(409, `account ${input.email} already exists`);
+    const input = parse(createAccount, body(ctx));
+    if (await accounts.findByEmail(input.email))
+      throw new ConflictError(`account ${input.email} already exists`);
     ctx.status = 201;
     ctx.body = view(await accounts.put(input));
   });
@@ -131,7 +134,7 @@ export function controlRoutes(options: { config: MockIdpConfig; db: Knex }): Rou
 
   router.patch('/accounts/:email', async (ctx) => {
     const account = await requireAccount(ctx);
-    const changes = parse(ctx, updateAccount, body(ctx));
+    const changes = parse(updateAccount, body(ctx));
     const updated = await accounts.update(account.email, changes);
     ctx.body = view(updated ?? account);
   });
@@ -167,9 +170,9 @@ export function controlRoutes(options: { config: MockIdpConfig; db: Knex }): Rou
   });
 
   router.post('/next-sign-in', async (ctx) => {
-    const input = parse(ctx, armRequest, body(ctx));
+    const input = parse(armRequest, body(ctx));
     if (input.account !== anyAccount && !(await accounts.findByEmail(input.account))) {
-      ctx.throw(404, `no account ${input.account}`);
+      throw new NotFoundError(`no account ${input.account}`);
     }
     ctx.status = 201;
     ctx.body = await armScenario(db, input.account, input.scenario);
@@ -182,7 +185,6 @@ export function controlRoutes(options: { config: MockIdpConfig; db: Knex }): Rou
 
   router.get('/attempts', async (ctx) => {
     const query = parse(
-      ctx,
       z.object({ limit: z.coerce.number().int().min(1).max(1000).default(50), email: z.string().optional() }),
       ctx.query,
     );

@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 // The tester CLI of the mock NHSmail IdP: every control API operation (api.ts) from a shell, against a
-// running mock. Tables for people, --json for scripts; a refusal is one line on stderr and exit 1.
+// running mock. Tables for people, --json for scripts; a refusal is one line on stderr and exit 1,
+// printed because the error is marked `expose` (shared/errors.ts), never from a list of expected ones.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { developmentControlToken } from '../../seeds/clients.ts';
 import { seededPassword } from '../../seeds/personas.ts';
-import { type AccountInput, ControlClient, ControlError } from './client.ts';
+import { isServiceError, ServiceError } from '../../shared/errors.ts';
+import { type AccountInput, ControlClient } from './client.ts';
 import { accountDetails, accountsTable, attemptsTable, scenariosTables } from './output.ts';
 
 interface GlobalOptions {
@@ -125,7 +127,8 @@ function createProgram(): Command {
         if (typeof options.state === 'string') changes.state = options.state;
         if (typeof options.mfa === 'boolean') changes.mfaRequired = options.mfa;
         if (Object.keys(changes).length === 0)
-          throw new ControlError(
+          throw new ServiceError(
+            'nothing_to_change',
             'nothing to change: give --given-name, --family-name, --password, --state, --mfa or --no-mfa',
           );
         const account = await client.updateAccount(email, changes);
@@ -223,9 +226,14 @@ try {
   if (caught instanceof CommanderError) {
     // Commander has already printed its one-line message (or the help/version text).
     process.exitCode = caught.exitCode;
-  } else {
-    const message = caught instanceof Error ? caught.message : String(caught);
-    process.stderr.write(`error: ${message}\n`);
+  } else if (isServiceError(caught) && caught.expose) {
+    // A refusal written for the tester (by the control API or by this CLI): one line.
+    process.stderr.write(`error: ${caught.message}\n`);
     process.exitCode = 1;
+  } else {
+    // A fault in the CLI itself, not written for anyone: one line, no stack trace, no detail.
+    const kind = caught instanceof Error ? ` (${caught.name})` : '';
+    process.stderr.write(`error: the mock-idp CLI failed unexpectedly${kind}\n`);
+    process.exitCode = 70;
   }
 }

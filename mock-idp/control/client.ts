@@ -1,16 +1,17 @@
 // A small HTTP client for the tester control API (api.ts), used by the CLI. Each method is one API
-// operation; a 4xx/5xx answer becomes a ControlError carrying the API's own message.
+// operation; a 4xx/5xx answer becomes a ServiceError with the API's own code and message, which the
+// API wrote for the tester (a server error's says only that it failed, with its correlation id).
+import { ServiceError } from '../../shared/errors.ts';
 import type { AccountView } from './api.ts';
 import type { ArmedScenario as ArmedView } from '../scenarios/armed.ts';
 import type { SignInAttempt as AttemptView } from '../directory/attempts.ts';
 
-export class ControlError extends Error {
+/** The control API refused, or could not be reached: the message is for the tester. */
+export class ControlError extends ServiceError {
   override name = 'ControlError';
-  readonly status: number | undefined;
 
-  constructor(message: string, status?: number) {
-    super(message);
-    this.status = status;
+  constructor(code: string, message: string, status: number) {
+    super(code, message, { status, expose: true });
   }
 }
 
@@ -57,7 +58,11 @@ export class ControlClient {
       });
     } catch (caught) {
       const cause = (caught as { cause?: { code?: string } }).cause;
-      throw new ControlError(`cannot reach the mock at ${this.baseUrl} (${cause?.code ?? 'no answer'})`);
+      throw new ControlError(
+        'mock_unreachable',
+        `cannot reach the mock at ${this.baseUrl} (${cause?.code ?? 'no answer'})`,
+        503,
+      );
     }
     if (response.status === 204) return undefined as T;
     const text = await response.text();
@@ -68,13 +73,18 @@ export class ControlClient {
       parsed = undefined;
     }
     if (!response.ok) {
-      const message = (parsed as { message?: unknown } | undefined)?.message;
+      const answer = (parsed ?? {}) as { error?: unknown; message?: unknown; correlation_id?: unknown };
+      const message = typeof answer.message === 'string' ? answer.message : `HTTP ${response.status}`;
+      const reference =
+        typeof answer.correlation_id === 'string' ? ` (correlation id ${answer.correlation_id})` : '';
       throw new ControlError(
-        typeof message === 'string' ? message : `HTTP ${response.status} from ${method} ${url}`,
+        typeof answer.error === 'string' ? answer.error : 'http_error',
+        response.status >= 500 ? `${method} ${url}: ${message}${reference}` : message,
         response.status,
       );
     }
-    if (parsed === undefined) throw new ControlError(`${method} ${url} did not answer JSON`, response.status);
+    if (parsed === undefined)
+      throw new ControlError('not_json', `${method} ${url} did not answer JSON`, response.status);
     return parsed as T;
   }
 

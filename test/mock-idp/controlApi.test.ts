@@ -106,6 +106,7 @@ test('creating an account that exists (in any case) is a 409', async (t) => {
     [answer.body.error, answer.body.message],
     ['conflict', 'account tom.jones@nhs.net already exists'],
   );
+  t.regex(answer.body.correlation_id, /^[0-9a-f-]{36}$/, 'with the correlation id of the log line');
 });
 
 test('create, show, list, update and delete an account, each visible at sign-in', async (t) => {
