@@ -62,7 +62,10 @@ export async function createMockIdp(
     ),
   );
   provider.use(staticAssets());
-  provider.use(views(path.join(import.meta.dirname, 'views'), { extension: 'ejs' }));
+  // Templates are compiled once per process (`npm run dev` restarts on a change), not read per page.
+  provider.use(
+    views(path.join(import.meta.dirname, 'views'), { extension: 'ejs', options: { cache: true } }),
+  );
   provider.use(async (ctx: Context, next: Next) => {
     ctx.state.serviceName = 'NHSmail';
     ctx.state.testMarker = true;
