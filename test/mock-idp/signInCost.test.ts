@@ -1,0 +1,40 @@
+// Issue 7: the mock's share of a complete federated sign-in costs at most 10 SQL statements (it was 30):
+// the account read once, the armed scenario taken in one statement, the trainer panel and clients not
+// re-read, and the single-use protocol artefacts kept in memory. A count, not a timing.
+import test from 'ava';
+import { statementsExecuted } from '../../shared/database.ts';
+import { armScenario, signInAs } from '../helpers/flows.ts';
+import { startSystem, type TestSystem } from '../helpers/system.ts';
+
+let system: TestSystem;
+test.before(async () => {
+  system = await startSystem();
+});
+test.after.always(async () => {
+  await system?.close();
+});
+
+/** The mock's SQL statements while `userId` signs in through the CQRS app and the broker. */
+async function statementsFor(userId: string) {
+  const before = statementsExecuted(system.mockDb);
+  const { page } = await signInAs(system, userId);
+  return { statements: statementsExecuted(system.mockDb) - before, page };
+}
+
+test.serial('a complete sign-in costs the mock at most 10 SQL statements', async (t) => {
+  // The first sign-in reads what the mock then keeps (the broker's client registration).
+  await signInAs(system, 'tom.jones@nhs.net');
+  const { statements, page } = await statementsFor('jane.smith@nhs.net');
+  t.is(page.url, `${system.appUrl}/messages`);
+  t.true(statements <= 10, `${statements} statements`);
+});
+
+test.serial('an armed token-stage fault adds no statement to the token request', async (t) => {
+  await armScenario(system, 'bad_signature', 'tom.jones@nhs.net');
+  // Arming is a control API change: the next sign-in reads the clients and trainer panel again.
+  await statementsFor('jane.smith@nhs.net');
+  const plain = await statementsFor('jane.smith@nhs.net');
+  const faulted = await statementsFor('tom.jones@nhs.net');
+  t.is(faulted.page.$('h1').text().trim(), 'Authentication Error', 'the fault fired');
+  t.is(faulted.statements, plain.statements);
+});
