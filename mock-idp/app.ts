@@ -94,7 +94,14 @@ export async function createMockIdp(
     },
   });
   provider.use(
-    tokenFaults({ db, provider, tokenPath: routes.token, slowResponseMs: config.slowResponseMs, parseBody }),
+    tokenFaults({
+      db,
+      provider,
+      tokenPath: routes.token,
+      slowResponseMs: config.slowResponseMs,
+      parseBody,
+      logger,
+    }),
   );
   const csrf = csrfProtection({ secureCookies: config.secureCookies, cookieName: 'nhsmail_csrf' });
   const login = loginRoutes({ config, db, provider, logger });

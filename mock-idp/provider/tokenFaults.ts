@@ -7,6 +7,7 @@ import { generateKeyPair, importJWK, type JWTPayload, SignJWT } from 'jose';
 import type { Knex } from 'knex';
 import type { Context, Middleware, Next } from 'koa';
 import Provider, { type KoaContextWithOIDC } from 'oidc-provider';
+import type { Logger } from '../../shared/logger.ts';
 import { publishedSigningKeys } from '../../shared/oidc/keyStore.ts';
 import { findScenario } from '../scenarios/index.ts';
 import type { TokenFaultTools, TokenScenario } from '../scenarios/scenario.ts';
@@ -52,8 +53,9 @@ export function tokenFaults(options: {
   slowResponseMs: number;
   /** The service's body parser: oidc-provider then reads the parsed body instead of the stream. */
   parseBody: Middleware;
+  logger: Logger;
 }): Middleware {
-  const { db, provider, tokenPath, parseBody } = options;
+  const { db, provider, tokenPath, parseBody, logger } = options;
   const tools = signingTools(db, options.slowResponseMs);
   const pending = new Map<string, { scenario: TokenScenario; expiresAt: number }>();
 
@@ -76,6 +78,8 @@ export function tokenFaults(options: {
     await parseBody(ctx, async () => {});
     const scenario = take((ctx.request as { body?: { code?: unknown } }).body?.code);
     if (!scenario) return next();
+    // Testers (and tests) see when the fault takes the token request, before a slow one answers.
+    logger.info({ correlationId: ctx.state.correlationId, scenario: scenario.name }, 'token fault applied');
     await scenario.handle(ctx, next, tools);
   };
 }

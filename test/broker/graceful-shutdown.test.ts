@@ -58,11 +58,21 @@ async function redirectsUntil(
 test('SIGTERM lets a sign-in in flight complete, then the broker exits 0', async (t) => {
   const port = await freePort();
   const brokerUrl = `http://127.0.0.1:${port}`;
+  // The mock logs when the armed fault takes the token request (it runs no query for it).
+  let tokenCallSeen = () => {};
+  const tokenCallArrived = new Promise<void>((resolve) => {
+    tokenCallSeen = resolve;
+  });
   const system = await startSystem({
     env: {
       MOCK_BROKER_REDIRECT_URIS: `${brokerUrl}/upstream/callback`,
       MOCK_BROKER_POST_LOGOUT_REDIRECT_URIS: `${brokerUrl}/`,
       MOCK_SLOW_RESPONSE_MS: '1500',
+    },
+    logDestination: {
+      write(line: string) {
+        if (line.includes('"msg":"token fault applied"')) tokenCallSeen();
+      },
     },
   });
   const dataDir = await mkdtemp(path.join(tmpdir(), 'cqrs-shutdown-'));
@@ -118,14 +128,6 @@ test('SIGTERM lets a sign-in in flight complete, then the broker exits 0', async
     );
 
     // The broker's token call reaches the mock, which holds it: the callback is now in flight.
-    const tokenCallArrived = new Promise<void>((resolve) => {
-      const watch = (query: { sql: string }) => {
-        if (!query.sql.includes('token_faults')) return;
-        system.mockDb.off('query', watch);
-        resolve();
-      };
-      system.mockDb.on('query', watch);
-    });
     const inFlight = session.request(callback, { follow: false });
     await Promise.race([
       tokenCallArrived,
