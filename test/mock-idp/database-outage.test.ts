@@ -9,6 +9,7 @@ import path from 'node:path';
 import test from 'ava';
 import type { Knex } from 'knex';
 import { createMockIdp } from '../../mock-idp/app.ts';
+import { brokerUpstreamClient } from '../../seeds/clients.ts';
 import { loadConfig } from '../../mock-idp/config.ts';
 import { mockIdpMigrations, mockIdpMigrationTable } from '../../mock-idp/migrations/index.ts';
 import { entraRoutes } from '../../mock-idp/provider/provider.ts';
@@ -65,12 +66,20 @@ test.after.always(async () => {
   if (dataDir) await rm(dataDir, { recursive: true, force: true });
 });
 
-/** A token request as a client sends it: it reaches the database before any check can refuse it. */
+/**
+ * A token request as the broker sends it: it reaches the database (the client registration, not yet
+ * read by this mock) before any check can refuse it. Codes themselves live in the mock's memory.
+ */
 const tokenRequest = () =>
   fetch(`${mockUrl}${tokenPath}`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' },
-    body: new URLSearchParams({ grant_type: 'authorization_code', code: 'not-a-real-code' }),
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      code: 'not-a-real-code',
+      client_id: brokerUpstreamClient.clientId,
+      client_secret: brokerUpstreamClient.developmentSecret,
+    }),
   });
 
 postgresTest('pages and the token endpoint answer 503 during an outage, and recover', async (t) => {
