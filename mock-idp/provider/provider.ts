@@ -5,11 +5,11 @@ import type { Knex } from 'knex';
 import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { installHashedClientSecrets } from '../../shared/oidc/clientStore.ts';
 import { loadFirstPartyGrant } from '../../shared/oidc/firstPartyGrant.ts';
+import { createKnexAdapter } from '../../shared/oidc/knexAdapter.ts';
 import { ensureCookieKeys, ensureSigningKeys } from '../../shared/oidc/keyStore.ts';
 import type { MockIdpConfig } from '../config.ts';
 import { AccountStore } from '../directory/accounts.ts';
 import { loginPolicy } from './loginPolicy.ts';
-import { mockStorage } from './storage.ts';
 import { type ClientCache, entraSubject, installEntraClients } from './clients.ts';
 
 /** koa-views adds `render` to every context (app.ts). */
@@ -38,7 +38,7 @@ export async function createMockProvider(
   const routes = entraRoutes(config.tenantId);
 
   const configuration: Configuration = {
-    adapter: mockStorage(db),
+    adapter: createKnexAdapter(db),
     jwks: { keys: signingKeys.map((key) => key.privateJwk) as NonNullable<Configuration['jwks']>['keys'] },
     cookies: {
       keys: cookieKeys,
