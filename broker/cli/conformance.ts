@@ -1,7 +1,7 @@
 // `cqrs-broker conformance`: black-box OpenID Provider checks against any broker deployment (see
 // docs/administration.md#conformance). It needs no database or broker settings: only the issuer URL and
 // a registered client, and a user of a mock upstream for the checks that sign in.
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { type CheckResult, CheckRecorder } from '../conformance/checks.ts';
 import { runConformance } from '../conformance/run.ts';
 import { CliError } from './context.ts';
@@ -41,10 +41,19 @@ export function registerConformanceCommand(program: Command): void {
     )
     .requiredOption('--issuer <url>', 'the issuer to check, e.g. https://cqrs-broker.example.org')
     .requiredOption('--client-id <id>', 'a confidential client registered at that issuer')
-    .requiredOption('--client-secret <secret>', "that client's secret")
+    // Secrets may come from the environment, so that they do not show in the process list.
+    .addOption(
+      new Option('--client-secret <secret>', "that client's secret")
+        .env('CONFORMANCE_CLIENT_SECRET')
+        .makeOptionMandatory(),
+    )
     .requiredOption('--redirect-uri <uri>', 'a redirect URI registered for the client (never loaded)')
     .option('--user <user-id>', 'a user of a mock upstream, to sign in (with --password)')
-    .option('--password <password>', "that user's password at the mock upstream")
+    .addOption(
+      new Option('--password <password>', "that user's password at the mock upstream").env(
+        'CONFORMANCE_PASSWORD',
+      ),
+    )
     .option('--scope <scope>', 'the scope to ask for', 'openid email profile offline_access')
     .option('--json', 'print the results as JSON')
     .action(async (options: ConformanceCommandOptions) => {

@@ -28,6 +28,8 @@ export interface BrowseOutcome {
 }
 
 const maximumHops = 30;
+/** A deployment that stops answering fails the check at hand instead of hanging the run. */
+export const requestTimeoutMs = 30_000;
 
 export class Browser {
   #jar = new CookieJar();
@@ -47,6 +49,7 @@ export class Browser {
       headers,
       body,
       redirect: 'manual',
+      signal: AbortSignal.timeout(requestTimeoutMs),
     });
     for (const setCookie of response.headers.getSetCookie())
       await this.#jar.setCookie(setCookie, url, { ignoreError: true });

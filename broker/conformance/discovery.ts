@@ -3,6 +3,7 @@
 // and public RSA signing keys that jose can import.
 import { importJWK, type JWK } from 'jose';
 import * as oidc from 'openid-client';
+import { requestTimeoutMs } from './browser.ts';
 import { type CheckRecorder, expect } from './checks.ts';
 import { allowHttpFor, type ConformanceOptions, createTarget, isLoopback, type Target } from './target.ts';
 
@@ -115,7 +116,7 @@ export async function checkDiscovery(
   });
 
   await recorder.check('jwks.keys', async () => {
-    const response = await fetch(metadata.jwks_uri ?? '');
+    const response = await fetch(metadata.jwks_uri ?? '', { signal: AbortSignal.timeout(requestTimeoutMs) });
     expect(response.status === 200, `jwks_uri answered ${response.status}`);
     const { keys } = (await response.json()) as { keys?: JWK[] };
     expect(Array.isArray(keys) && keys.length > 0, 'the JWKS has no keys');
