@@ -4,7 +4,7 @@
 import { type Command, Option } from 'commander';
 import { type CheckResult, CheckRecorder } from '../conformance/checks.ts';
 import { runConformance } from '../conformance/run.ts';
-import { CliError } from './context.ts';
+import { CliError, integerBetween } from './context.ts';
 import { print, printJson } from './output.ts';
 
 interface ConformanceCommandOptions {
@@ -15,6 +15,7 @@ interface ConformanceCommandOptions {
   user?: string;
   password?: string;
   scope: string;
+  backchannelPort?: number;
   json?: boolean;
 }
 
@@ -55,6 +56,11 @@ export function registerConformanceCommand(program: Command): void {
       ),
     )
     .option('--scope <scope>', 'the scope to ask for', 'openid email profile offline_access')
+    .option(
+      '--backchannel-port <port>',
+      "listen on 127.0.0.1:<port> for the logout token (the client's backchannel_logout_uri must point there)",
+      integerBetween(1, 65535),
+    )
     .option('--json', 'print the results as JSON')
     .action(async (options: ConformanceCommandOptions) => {
       if ((options.user === undefined) !== (options.password === undefined))
@@ -73,6 +79,7 @@ export function registerConformanceCommand(program: Command): void {
             ? { user: options.user, password: options.password }
             : undefined,
         scope: options.scope,
+        backchannelPort: options.backchannelPort,
       });
       const count = (status: CheckResult['status']) =>
         recorder.results.filter((result) => result.status === status).length;

@@ -13,6 +13,11 @@ export interface ConformanceOptions {
   /** A user of a mock upstream, to drive sign-ins: without it, the checks that need tokens skip. */
   credentials?: Credentials;
   scope: string;
+  /**
+   * A loopback port that the client's registered backchannel_logout_uri reaches: the logout check then
+   * also waits there for the logout token. Without it, `logout.backchannel` skips.
+   */
+  backchannelPort?: number;
 }
 
 export interface ObservedResponse {

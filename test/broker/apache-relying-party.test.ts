@@ -5,14 +5,9 @@ import path from 'node:path';
 import test from 'ava';
 import * as oidc from 'openid-client';
 import { seededPassword } from '../../seeds/personas.ts';
-import {
-  type ApacheRelyingParty,
-  apacheMissing,
-  apacheUrls,
-  freePort,
-  startApache,
-} from '../helpers/apache.ts';
+import { type ApacheRelyingParty, apacheMissing, apacheUrls, startApache } from '../helpers/apache.ts';
 import { HttpSession, type Page } from '../helpers/httpSession.ts';
+import { freePort } from '../helpers/ports.ts';
 import { browse, discoverBroker } from '../helpers/relyingParty.ts';
 import { startSystem } from '../helpers/system.ts';
 import { runCli } from './cliHarness.ts';
