@@ -2,8 +2,7 @@
 // docs/administration.md#conformance). It needs no database or broker settings: only the issuer URL and
 // a registered client, and a user of a mock upstream for the checks that sign in.
 import { type Command, Option } from 'commander';
-import { type CheckResult, CheckRecorder } from '../conformance/checks.ts';
-import { runConformance } from '../conformance/run.ts';
+import type { CheckResult } from '../conformance/checks.ts';
 import { CliError, integerBetween } from './context.ts';
 import { print, printJson } from './output.ts';
 
@@ -68,6 +67,11 @@ export function registerConformanceCommand(program: Command): void {
       const issuer = absoluteUrl('--issuer', options.issuer);
       // Keeps the redirect URI exactly as registered: a trailing slash is part of it.
       absoluteUrl('--redirect-uri', options.redirectUri);
+      // Loaded here, not at start-up: the HTML parser and HTTP clients would slow every other command.
+      const [{ CheckRecorder }, { runConformance }] = await Promise.all([
+        import('../conformance/checks.ts'),
+        import('../conformance/run.ts'),
+      ]);
       const recorder = new CheckRecorder(options.json ? undefined : (result) => print(formatResult(result)));
       await runConformance(recorder, {
         issuer,
