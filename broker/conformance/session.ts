@@ -3,7 +3,7 @@
 // RP-initiated logout ending the session so that prompt=none answers login_required afterwards, with
 // the back-channel logout token it sends when the command listens for it.
 import * as oidc from 'openid-client';
-import { listenForLogoutTokens, verifyLogoutToken } from './backchannel.ts';
+import { type LogoutTokenListener, listenForLogoutTokens, verifyLogoutToken } from './backchannel.ts';
 import type { Browser } from './browser.ts';
 import { CheckFailure, type CheckRecorder, expect, skip } from './checks.ts';
 import { authorize, oauthError, redeem, type Tokens } from './codeFlow.ts';
@@ -69,9 +69,14 @@ export async function checkSession(recorder: CheckRecorder, target: Target, brow
     return 'a fresh sign-in, and auth_time in the id_token';
   });
 
-  const listener = target.options.backchannelPort
-    ? await listenForLogoutTokens(target.options.backchannelPort)
-    : undefined;
+  const port = target.options.backchannelPort;
+  let listener: LogoutTokenListener | undefined;
+  let cannotListen: string | undefined;
+  if (port !== undefined)
+    listener = await listenForLogoutTokens(port).catch((error: Error) => {
+      cannotListen = `cannot listen on 127.0.0.1:${port}: ${error.message}`;
+      return undefined;
+    });
   let signedOutSession: { sub: string | undefined; sid: string | undefined } | undefined;
   try {
     await recorder.check('logout.rp-initiated', async () => {
@@ -86,6 +91,7 @@ export async function checkSession(recorder: CheckRecorder, target: Target, brow
       return 'signed out; prompt=none then answers login_required';
     });
     await recorder.check('logout.backchannel', async () => {
+      if (cannotListen) throw new CheckFailure(cannotListen);
       if (!listener) skip("needs --backchannel-port (where the client's backchannel_logout_uri points)");
       if (!signedOutSession) skip('no sign-out');
       const token = await listener.next(backchannelWaitMs);
