@@ -134,8 +134,11 @@ test('the registration command and the minimal client work as the guide shows th
   const logoutToken = host.nextPost('/auth/backchannel-logout');
   const endSession = client.endSessionUrl(refreshed.idToken, 'guide-state');
   const confirmation = await browser.get(endSession.href);
-  const done = await browser.submit(confirmation, '#op\\.logoutForm', { logout: 'yes' }, { follow: false });
-  t.is(done.headers.get('location'), `${host.url}/?state=guide-state`);
+  let done = await browser.submit(confirmation, '#op\\.logoutForm', { logout: 'yes' });
+  // A sign-out chained on to NHSmail may ask there too before it comes back.
+  for (let step = 0; step < 3 && done.$('form#op\\.logoutForm').length > 0; step += 1)
+    done = await browser.submit(done, 'form#op\\.logoutForm', { logout: 'yes' });
+  t.is(done.url, `${host.url}/?state=guide-state`, 'back at the app with its state');
   const posted = await logoutToken;
   t.is(await client.verifyLogoutToken(posted.get('logout_token') ?? ''), user.sid);
   await t.throwsAsync(
