@@ -1,7 +1,8 @@
 // Apache httpd with mod_auth_openidc (Debian's libapache2-mod-auth-openidc) as a second, independently
 // written downstream RP of the broker: a generated configuration in a temp folder, an ephemeral port on
 // loopback, a protected page that shows the claims mod_auth_openidc passes on (SSI echoing its
-// OIDC_CLAIM_* environment), and a stop that waits for the server to exit.
+// OIDC_CLAIM_* environment), and a stop that waits for the server to exit. APACHE_LOG_LEVEL=debug makes
+// mod_auth_openidc explain itself in the error log, which a failing test prints.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
