@@ -198,3 +198,23 @@ test('options are checked before anything is requested', async (t) => {
   t.not(missing.code, 0);
   t.regex(missing.stderr, /required option/);
 });
+
+test('a sign-in the upstream refuses fails code.sign-in and skips what needs a session', async (t) => {
+  const result = await conformance(
+    ...brokerTarget,
+    '--user',
+    'tom.jones@nhs.net',
+    '--password',
+    'not-his-password',
+    '--json',
+  );
+  t.is(result.code, 1);
+  const report = JSON.parse(result.stdout) as Report;
+  t.deepEqual(namesWith(report, 'fail'), ['code.sign-in']);
+  t.regex(
+    report.checks.find((check) => check.name === 'code.sign-in')?.detail ?? '',
+    /^the sign-in stopped at http/,
+  );
+  t.deepEqual(namesWith(report, 'skip'), userChecks.slice(1));
+  t.false(result.stdout.includes('not-his-password'));
+});
