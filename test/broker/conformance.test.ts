@@ -29,6 +29,7 @@ test.after.always(async () => {
   await rm(emptyDirectory, { recursive: true, force: true });
 });
 
+// Serial: each test starts CLI processes, and a burst of them on a busy machine would only queue.
 const environment = { PATH: process.env.PATH ?? '', LOG_LEVEL: 'silent' };
 const brokerTarget = [
   '--issuer',
@@ -79,7 +80,7 @@ async function registerConformanceClient(backchannelPort: number) {
   return ['--client-id', 'conformance', '--client-secret', secret, '--redirect-uri', redirectUri];
 }
 
-test('every check passes against the local broker, signing in at the mock NHSmail', async (t) => {
+test.serial('every check passes against the local broker, signing in at the mock NHSmail', async (t) => {
   const backchannelPort = await freePort();
   const client = await registerConformanceClient(backchannelPort);
   const result = await conformance(
@@ -117,7 +118,7 @@ test('every check passes against the local broker, signing in at the mock NHSmai
   t.false(result.stdout.includes(seededPassword));
 });
 
-test('without a user, --json reports the user checks as skipped with the reason, and exits 0', async (t) => {
+test.serial('without a user, --json reports the user checks as skipped with the reason, and exits 0', async (t) => {
   // The secret from the environment, as the administration guide suggests, rather than the command line.
   const withoutSecret = brokerTarget.filter((_value, index) => ![4, 5].includes(index));
   const result = await runCli(
@@ -136,7 +137,7 @@ test('without a user, --json reports the user checks as skipped with the reason,
   );
 });
 
-test('against a faulty provider, exactly the checks for its faults fail, and the exit code is 1', async (t) => {
+test.serial('against a faulty provider, exactly the checks for its faults fail, and the exit code is 1', async (t) => {
   const result = await conformance(
     '--issuer',
     faulty.issuer,
@@ -170,7 +171,7 @@ test('against a faulty provider, exactly the checks for its faults fail, and the
   t.is(report.failed, 7);
 });
 
-test('an issuer that does not answer fails discovery, skips the rest and exits 1', async (t) => {
+test.serial('an issuer that does not answer fails discovery, skips the rest and exits 1', async (t) => {
   const result = await conformance(
     '--issuer',
     'http://127.0.0.1:1',
@@ -187,7 +188,7 @@ test('an issuer that does not answer fails discovery, skips the rest and exits 1
   t.regex(result.stdout, /1 failed, \d+ skipped\n$/);
 });
 
-test('options are checked before anything is requested', async (t) => {
+test.serial('options are checked before anything is requested', async (t) => {
   const half = await conformance(...brokerTarget, '--user', 'jane.smith@nhs.net');
   t.is(half.code, 1);
   t.is(half.stderr, 'error: give --user and --password together, or neither\n');
@@ -199,7 +200,7 @@ test('options are checked before anything is requested', async (t) => {
   t.regex(missing.stderr, /required option/);
 });
 
-test('a sign-in the upstream refuses fails code.sign-in and skips what needs a session', async (t) => {
+test.serial('a sign-in the upstream refuses fails code.sign-in and skips what needs a session', async (t) => {
   const result = await conformance(
     ...brokerTarget,
     '--user',
