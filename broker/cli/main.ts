@@ -8,6 +8,7 @@ import { isServiceError } from '../../shared/errors.ts';
 import { registerAccountCommands } from './accounts.ts';
 import { registerAuditCommand } from './audit.ts';
 import { registerClientCommands } from './clients.ts';
+import { registerConformanceCommand } from './conformance.ts';
 import { CliError, failureReason } from './context.ts';
 import { registerKeyCommands } from './keys.ts';
 import { registerSetupCommands } from './setup.ts';
@@ -28,6 +29,7 @@ registerAccountCommands(program);
 registerClientCommands(program);
 registerKeyCommands(program);
 registerAuditCommand(program);
+registerConformanceCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -8,7 +8,7 @@ test('--help lists every command, and every command has its own help', async (t)
   t.teardown(cli.dispose);
   const top = await cli.run('--help');
   t.is(top.code, 0);
-  for (const command of ['migrate', 'seed', 'accounts', 'clients', 'keys', 'audit'])
+  for (const command of ['migrate', 'seed', 'accounts', 'clients', 'keys', 'audit', 'conformance'])
     t.regex(top.stdout, new RegExp(`\\n  ${command}\\b`));
   const commands = [
     ['accounts', 'add'],
