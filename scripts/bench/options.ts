@@ -1,0 +1,88 @@
+// The command line of `npm run bench`: how long each phase runs, at which concurrencies, where the
+// report goes and which service (if any) runs under the V8 CPU profiler.
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+
+export type ServiceName = 'mock-idp' | 'broker' | 'cqrs-app';
+export const serviceNames: readonly ServiceName[] = ['mock-idp', 'broker', 'cqrs-app'];
+
+export interface BenchOptions {
+  /** Seconds each sign-in phase keeps starting new sign-ins. */
+  seconds: number;
+  concurrencies: number[];
+  refreshSeconds: number;
+  refreshConcurrency: number;
+  /** Where the JSON, markdown and SVG go. */
+  outDir: string;
+  /** postgres://… for the broker; absent for SQLite in a scratch folder. */
+  databaseUrl: string | undefined;
+  profile: ServiceName | undefined;
+  quick: boolean;
+}
+
+export const usage = `Usage: npm run bench -- [options]
+  --seconds N              seconds per sign-in phase (default 15; --quick: 1)
+  --concurrency 1,4,10,20  concurrent browsers per phase (default 1,4,10,20; --quick: 1,4)
+  --refresh-seconds N      seconds of refresh grants (default 10; --quick: 1)
+  --refresh-concurrency N  concurrent clients refreshing (default 10; --quick: 4)
+  --database-url URL       run the broker on this PostgreSQL (default: DATABASE_URL, else SQLite)
+  --profile SERVICE        run broker, mock-idp or cqrs-app under node --cpu-prof and summarise it
+  --out DIR                report folder (default bench-results/<timestamp>)
+  --quick                  a smoke run of a few seconds`;
+
+/** Thrown for a bad command line; the message says which option and why. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+function positiveNumber(value: string | undefined, option: string, fallback: number, max: number): number {
+  if (value === undefined) return fallback;
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed <= 0 || parsed > max)
+    throw new UsageError(`${option}: expected a number above 0 and at most ${max}, got "${value}"`);
+  return parsed;
+}
+
+export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, root: string): BenchOptions {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      seconds: { type: 'string' },
+      concurrency: { type: 'string' },
+      'refresh-seconds': { type: 'string' },
+      'refresh-concurrency': { type: 'string' },
+      'database-url': { type: 'string' },
+      profile: { type: 'string' },
+      out: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) throw new UsageError(usage);
+  const quick = values.quick ?? false;
+  const concurrencies = (values.concurrency ?? (quick ? '1,4' : '1,4,10,20'))
+    .split(',')
+    .map((part) => positiveNumber(part.trim(), '--concurrency', 1, 200));
+  if (concurrencies.some((value) => !Number.isInteger(value)))
+    throw new UsageError('--concurrency: expected whole numbers, e.g. 1,4,10,20');
+  const profile = values.profile;
+  if (profile !== undefined && !serviceNames.includes(profile as ServiceName))
+    throw new UsageError(`--profile: expected one of ${serviceNames.join(', ')}, got "${profile}"`);
+  const databaseUrl = values['database-url'] ?? env.DATABASE_URL;
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl))
+    throw new UsageError('--database-url / DATABASE_URL: must be a postgres:// URL');
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  return {
+    seconds: positiveNumber(values.seconds, '--seconds', quick ? 1 : 15, 3600),
+    concurrencies,
+    refreshSeconds: positiveNumber(values['refresh-seconds'], '--refresh-seconds', quick ? 1 : 10, 3600),
+    refreshConcurrency: Math.round(
+      positiveNumber(values['refresh-concurrency'], '--refresh-concurrency', quick ? 4 : 10, 200),
+    ),
+    outDir: path.resolve(values.out ?? path.join(root, 'bench-results', stamp)),
+    databaseUrl,
+    profile: profile as ServiceName | undefined,
+    quick,
+  };
+}

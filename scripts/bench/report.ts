@@ -1,0 +1,104 @@
+// Writes a run as results.json, report.md and chart.svg into the report folder.
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { renderChart } from './chart.ts';
+import { serviceNames } from './options.ts';
+import type { BenchResult } from './result.ts';
+
+const show = (value: number | null | undefined, digits = 0) =>
+  value === null || value === undefined ? 'n/a' : value.toFixed(digits);
+
+export function renderMarkdown(result: BenchResult): string {
+  const { environment: env, settings } = result;
+  const lines = [
+    '# Sign-in benchmark',
+    '',
+    `${result.startedAt} · Node ${env.node} · ${env.cpus} × ${env.cpuModel} · load average at start ${env.loadAverageAtStart.map((value) => value.toFixed(2)).join(' ')}`,
+    `· broker on ${env.brokerDatabase} · commit ${env.commit ?? 'unknown'} · ${settings.seconds} s per sign-in phase, ${settings.refreshSeconds} s of refresh grants${settings.quick ? ' (quick smoke run)' : ''}`,
+    '',
+    "Each sign-in: a new browser, the `cqrs-app` client's authorization request at the broker (PKCE,",
+    `scope \`${settings.scope}\`), the mock NHSmail sign-in form, back through the broker, and the code`,
+    "redeemed at the broker's token endpoint. CPU is user + system time of each service process from",
+    "/proc; SQL statements are each service's `db_statements_total` (n/a: the service does not count them).",
+    '',
+    '![throughput and p99 against concurrency](chart.svg)',
+    '',
+    '## Sign-ins',
+    '',
+    '| concurrent | sign-ins | errors | sign-ins/s | p50 ms | p95 ms | p99 ms | broker CPU-ms | broker SQL | mock CPU-ms | mock SQL | app CPU-ms | broker DB B | mock DB B |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...result.signIns.map((phase) => {
+      const { broker, 'mock-idp': mock, 'cqrs-app': app } = phase.services;
+      return `| ${phase.concurrency} | ${phase.signIns} | ${phase.errors} | ${phase.signInsPerSecond} | ${show(phase.latencyMs.p50)} | ${show(phase.latencyMs.p95)} | ${show(phase.latencyMs.p99)} | ${show(broker.cpuMsPerOperation, 1)} | ${show(broker.statementsPerOperation, 1)} | ${show(mock.cpuMsPerOperation, 1)} | ${show(mock.statementsPerOperation, 1)} | ${show(app.cpuMsPerOperation, 1)} | ${show(phase.databaseBytesPerSignIn.broker)} | ${show(phase.databaseBytesPerSignIn['mock-idp'])} |`;
+    }),
+    '',
+    'CPU-ms, SQL and DB bytes are per sign-in.',
+    '',
+    '## Refresh grants',
+    '',
+    `${result.refresh.concurrency} clients, each rotating its own refresh token: **${result.refresh.grantsPerSecond} grants/s**, ${result.refresh.grants} grants, ${result.refresh.errors} errors, p50 ${show(result.refresh.latencyMs.p50)} ms, p99 ${show(result.refresh.latencyMs.p99)} ms; broker ${show(result.refresh.broker.cpuMsPerOperation, 1)} CPU-ms and ${show(result.refresh.broker.statementsPerOperation, 1)} SQL statements per grant, ${result.refresh.brokerDatabaseBytesPerGrant} database bytes per grant.`,
+    '',
+    '## Services',
+    '',
+    '| service | start-up ms | RSS MiB at the end | peak RSS MiB |',
+    '|---|---:|---:|---:|',
+    ...serviceNames.map((name) => {
+      const last = result.signIns.at(-1)?.services[name];
+      return `| ${name} | ${Math.round(result.startupMs[name])} | ${show(last?.rssMiB, 1)} | ${show(last?.peakRssMiB, 1)} |`;
+    }),
+    '',
+    'Start-up: from spawning `node <service>/main.ts` on a fresh data folder (migrations and seeding',
+    'included) to its first successful answer.',
+    '',
+    '## Targets (issue 7)',
+    '',
+    '| target | limit | measured | met |',
+    '|---|---|---|---|',
+    ...result.targets.map(
+      (target) =>
+        `| ${target.name} | ${target.limit} | ${target.measured} | ${target.met === null ? 'n/a' : target.met ? 'yes' : 'no'} |`,
+    ),
+  ];
+  const failures = [
+    ...result.signIns.map((phase) => ({
+      label: `${phase.concurrency} concurrent`,
+      samples: phase.errorSamples,
+    })),
+    { label: 'refresh', samples: result.refresh.errorSamples },
+  ].filter((entry) => entry.samples.length > 0);
+  if (failures.length > 0) {
+    lines.push('', '## Errors', '');
+    for (const failure of failures)
+      for (const sample of failure.samples)
+        lines.push(`- ${failure.label}: ${sample.count} × ${sample.message}`);
+  }
+  if (result.profile) {
+    const profile = result.profile;
+    lines.push(
+      '',
+      `## CPU profile of ${profile.service}`,
+      '',
+      `${profile.busyMs} ms busy over the whole run (start-up included), from \`${path.basename(profile.file)}\`. Self time:`,
+      '',
+      '| package | self ms | share |',
+      '|---|---:|---:|',
+      ...profile.topPackages.map((entry) => `| ${entry.name} | ${entry.selfMs} | ${entry.share} % |`),
+      '',
+      '| function | self ms | share |',
+      '|---|---:|---:|',
+      ...profile.topFunctions.map((entry) => `| \`${entry.name}\` | ${entry.selfMs} | ${entry.share} % |`),
+    );
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export async function writeReport(outDir: string, result: BenchResult): Promise<string[]> {
+  await mkdir(outDir, { recursive: true });
+  const files = {
+    'results.json': `${JSON.stringify(result, null, 2)}\n`,
+    'report.md': renderMarkdown(result),
+    'chart.svg': renderChart(result.signIns, 'Federated sign-ins: throughput and p99 latency'),
+  };
+  for (const [name, content] of Object.entries(files)) await writeFile(path.join(outDir, name), content);
+  return Object.keys(files).map((name) => path.join(outDir, name));
+}

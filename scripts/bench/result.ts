@@ -1,0 +1,122 @@
+// The shape of a benchmark run as written to results.json, and the targets of issue 7 checked
+// against the 10-concurrent phase (or the phase nearest to it).
+import type { ServiceName } from './options.ts';
+import type { ProfileSummary } from './profile.ts';
+import type { ServiceCost } from './snapshot.ts';
+
+export interface Latency {
+  p50: number | null;
+  p95: number | null;
+  p99: number | null;
+  max: number | null;
+}
+
+export interface SignInPhase {
+  concurrency: number;
+  signIns: number;
+  errors: number;
+  errorSamples: Array<{ message: string; count: number }>;
+  wallSeconds: number;
+  signInsPerSecond: number;
+  latencyMs: Latency;
+  /** Per sign-in, for each service; statements null when the service does not count them. */
+  services: Record<ServiceName, ServiceCost>;
+  databaseBytesPerSignIn: Partial<Record<ServiceName, number>>;
+}
+
+export interface RefreshPhase {
+  concurrency: number;
+  grants: number;
+  errors: number;
+  errorSamples: Array<{ message: string; count: number }>;
+  wallSeconds: number;
+  grantsPerSecond: number;
+  latencyMs: Latency;
+  broker: ServiceCost;
+  brokerDatabaseBytesPerGrant: number;
+}
+
+export interface Target {
+  name: string;
+  limit: string;
+  measured: string;
+  /** null when it could not be measured (e.g. a service without `db_statements_total`). */
+  met: boolean | null;
+}
+
+export interface BenchResult {
+  startedAt: string;
+  environment: {
+    node: string;
+    cpus: number;
+    cpuModel: string;
+    loadAverageAtStart: number[];
+    commit: string | undefined;
+    brokerDatabase: 'sqlite' | 'postgresql';
+  };
+  settings: { seconds: number; refreshSeconds: number; quick: boolean; scope: string };
+  startupMs: Record<ServiceName, number>;
+  signIns: SignInPhase[];
+  refresh: RefreshPhase;
+  targets: Target[];
+  profile: ProfileSummary | undefined;
+}
+
+const format = (value: number | null, unit: string) => (value === null ? 'n/a' : `${value} ${unit}`);
+const atMost = (value: number | null, limit: number) => (value === null ? null : value <= limit);
+
+export function checkTargets(signIns: SignInPhase[], refresh: RefreshPhase): Target[] {
+  const reference = [...signIns].sort(
+    (a, b) => Math.abs(a.concurrency - 10) - Math.abs(b.concurrency - 10),
+  )[0];
+  if (!reference) return [];
+  const at = `at ${reference.concurrency} concurrent`;
+  const broker = reference.services.broker;
+  const mock = reference.services['mock-idp'];
+  const brokerBytes = reference.databaseBytesPerSignIn.broker ?? null;
+  return [
+    {
+      name: `broker CPU per sign-in ${at}`,
+      limit: '≤ 9 ms',
+      measured: format(broker.cpuMsPerOperation, 'ms'),
+      met: atMost(broker.cpuMsPerOperation, 9),
+    },
+    {
+      name: `broker SQL statements per sign-in ${at}`,
+      limit: '≤ 12',
+      measured: format(broker.statementsPerOperation, ''),
+      met: atMost(broker.statementsPerOperation, 12),
+    },
+    {
+      name: `mock CPU per sign-in ${at}`,
+      limit: '≤ 50 ms',
+      measured: format(mock.cpuMsPerOperation, 'ms'),
+      met: atMost(mock.cpuMsPerOperation, 50),
+    },
+    {
+      name: `mock SQL statements per sign-in ${at}`,
+      limit: '≤ 10',
+      measured: format(mock.statementsPerOperation, ''),
+      met: atMost(mock.statementsPerOperation, 10),
+    },
+    {
+      name: `p99 latency ${at}`,
+      limit: '≤ 500 ms',
+      measured: format(reference.latencyMs.p99, 'ms'),
+      met: atMost(reference.latencyMs.p99, 500),
+    },
+    { name: `errors ${at}`, limit: '0', measured: String(reference.errors), met: reference.errors === 0 },
+    {
+      name: 'refresh grants per second',
+      limit: '≥ 500/s',
+      measured: `${refresh.grantsPerSecond}/s`,
+      met: refresh.grantsPerSecond >= 500,
+    },
+    {
+      name: `broker database per sign-in ${at}`,
+      limit: '≤ 4096 B',
+      measured: format(brokerBytes, 'B'),
+      met: atMost(brokerBytes, 4096),
+    },
+  ].map((target) => ({ ...target, measured: target.measured.trim() }));
+}

@@ -1,0 +1,164 @@
+// Starts the three services as `npm start` does — one `node <service>/main.ts` child each — on free
+// loopback ports and a scratch data folder, times how long each takes to answer, and stops them.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as delay } from 'node:timers/promises';
+import { mockTenantId } from '../../seeds/personas.ts';
+import type { ServiceName } from './options.ts';
+
+export interface RunningService {
+  name: ServiceName;
+  url: string;
+  pid: number;
+  /** From spawn to the first successful answer, migrations and seeding of a fresh database included. */
+  startupMs: number;
+}
+
+export interface Services {
+  mock: RunningService;
+  broker: RunningService;
+  app: RunningService;
+  all: RunningService[];
+  /** The mock's issuer, as the broker is told. */
+  upstreamIssuer: string;
+  stop(): Promise<void>;
+}
+
+export interface ServiceOptions {
+  root: string;
+  dataDir: string;
+  metricsToken: string;
+  /** The broker's PostgreSQL, with the schema made for this run. */
+  brokerDatabase: { url: string; schema: string } | undefined;
+  /** Extra node flags per service (the CPU profiler). */
+  nodeFlags: Partial<Record<ServiceName, string[]>>;
+  /** Where the services' own log lines go. */
+  logFile: string;
+}
+
+async function freePort(): Promise<number> {
+  const server = http.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Polls `/healthz`, or `/` for a service without one, until it answers 200; bounded at 60 s. */
+async function waitUntilUp(url: string, child: ChildProcess): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  let probe = `${url}/healthz`;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`exited with code ${child.exitCode} (see the services log)`);
+    try {
+      const response = await fetch(probe, { signal: AbortSignal.timeout(2000) });
+      await response.arrayBuffer();
+      if (response.ok) return;
+      if (response.status === 404) probe = `${url}/`;
+    } catch {
+      // not listening yet
+    }
+    await delay(25);
+  }
+  throw new Error(`no answer from ${url} within 60 s`);
+}
+
+function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const force = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    child.once('exit', () => {
+      clearTimeout(force);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+export async function startServices(options: ServiceOptions): Promise<Services> {
+  const [mockPort, brokerPort, appPort] = [await freePort(), await freePort(), await freePort()];
+  const mockUrl = `http://127.0.0.1:${mockPort}`;
+  const brokerUrl = `http://127.0.0.1:${brokerPort}`;
+  const appUrl = `http://127.0.0.1:${appPort}`;
+  const upstreamIssuer = `${mockUrl}/${mockTenantId}/v2.0`;
+  // A clean environment, not the caller's: a stray variable must not change what is measured.
+  const common = {
+    PATH: process.env.PATH ?? '',
+    HOME: process.env.HOME ?? '',
+    DATA_DIR: options.dataDir,
+    LOG_LEVEL: 'warn',
+    METRICS_TOKEN: options.metricsToken,
+  };
+  const plans: Array<{ name: ServiceName; port: number; url: string; env: Record<string, string> }> = [
+    {
+      name: 'mock-idp',
+      port: mockPort,
+      url: mockUrl,
+      env: {
+        MOCK_IDP_PORT: String(mockPort),
+        MOCK_IDP_URL: mockUrl,
+        MOCK_BROKER_REDIRECT_URIS: `${brokerUrl}/upstream/callback`,
+        MOCK_BROKER_POST_LOGOUT_REDIRECT_URIS: `${brokerUrl}/`,
+      },
+    },
+    {
+      name: 'broker',
+      port: brokerPort,
+      url: brokerUrl,
+      env: {
+        BROKER_PORT: String(brokerPort),
+        BROKER_ISSUER: brokerUrl,
+        UPSTREAM_ISSUER: upstreamIssuer,
+        CQRS_APP_URL: appUrl,
+        ...(options.brokerDatabase
+          ? { DATABASE_URL: options.brokerDatabase.url, DATABASE_SCHEMA: options.brokerDatabase.schema }
+          : {}),
+      },
+    },
+    {
+      name: 'cqrs-app',
+      port: appPort,
+      url: appUrl,
+      env: { CQRS_APP_PORT: String(appPort), CQRS_APP_URL: appUrl, BROKER_ISSUER: brokerUrl },
+    },
+  ];
+
+  const log: WriteStream = createWriteStream(options.logFile, { flags: 'a' });
+  const children: ChildProcess[] = [];
+  const started: RunningService[] = [];
+  const stop = async () => {
+    await Promise.all(children.map(stopChild));
+    await new Promise((resolve) => log.end(resolve));
+  };
+  try {
+    // One after another, as each needs the one before: the broker discovers the mock, the app the broker.
+    for (const plan of plans) {
+      const flags = options.nodeFlags[plan.name] ?? [];
+      const began = performance.now();
+      const child = spawn(process.execPath, [...flags, path.join(options.root, plan.name, 'main.ts')], {
+        cwd: options.root,
+        env: { ...common, ...plan.env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      children.push(child);
+      child.stdout?.on('data', (chunk: Buffer) => log.write(`${plan.name} | ${chunk}`));
+      child.stderr?.on('data', (chunk: Buffer) => log.write(`${plan.name} | ${chunk}`));
+      try {
+        await waitUntilUp(plan.url, child);
+      } catch (error) {
+        throw new Error(`${plan.name} did not start: ${(error as Error).message}`);
+      }
+      if (child.pid === undefined) throw new Error(`${plan.name} has no process id`);
+      started.push({ name: plan.name, url: plan.url, pid: child.pid, startupMs: performance.now() - began });
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  const [mock, broker, app] = started as [RunningService, RunningService, RunningService];
+  return { mock, broker, app, all: started, upstreamIssuer, stop };
+}
