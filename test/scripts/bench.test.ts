@@ -1,0 +1,80 @@
+// `npm run bench -- --quick` as a user runs it: the three services start as child processes, every
+// phase completes real sign-ins and refresh grants without an error, and the report folder holds a
+// JSON file, a markdown report and an SVG chart with a number for every phase; `--profile broker`
+// adds where the broker's CPU went.
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import test from 'ava';
+import type { BenchResult } from '../../scripts/bench/result.ts';
+
+const run = promisify(execFile);
+const script = path.join(import.meta.dirname, '..', '..', 'scripts', 'bench.ts');
+
+const isCount = (value: unknown) => typeof value === 'number' && Number.isFinite(value) && value >= 0;
+
+test('bench --quick writes JSON, markdown and SVG with numbers for every phase and no errors', async (t) => {
+  const outDir = await mkdtemp(path.join(tmpdir(), 'cqrs-bench-test-'));
+  t.teardown(() => rm(outDir, { recursive: true, force: true }));
+  const { stdout } = await run(
+    process.execPath,
+    [script, '--quick', '--profile', 'broker', '--out', outDir],
+    {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
+      timeout: 110_000,
+    },
+  );
+  t.true(stdout.includes(`Report written to ${outDir}`));
+
+  const result = JSON.parse(await readFile(path.join(outDir, 'results.json'), 'utf8')) as BenchResult;
+  t.deepEqual(
+    result.signIns.map((phase) => phase.concurrency),
+    [1, 4],
+  );
+  for (const phase of result.signIns) {
+    t.is(phase.errors, 0, JSON.stringify(phase.errorSamples));
+    t.true(phase.signIns >= phase.concurrency, `at least one sign-in per browser at ${phase.concurrency}`);
+    t.true(phase.signInsPerSecond > 0);
+    for (const value of Object.values(phase.latencyMs)) t.true(isCount(value) && (value as number) > 0);
+    for (const service of Object.values(phase.services)) {
+      t.true(isCount(service.cpuMsPerOperation));
+      t.true(service.rssMiB > 0);
+    }
+    // Every sign-in crosses the broker, which counts its statements; a service without the counter says null.
+    t.true((phase.services.broker.statementsPerOperation ?? 0) > 0);
+    t.true(phase.services.broker.cpuMsPerOperation > 0);
+    t.true(phase.services['mock-idp'].cpuMsPerOperation > 0);
+    t.true(isCount(phase.databaseBytesPerSignIn.broker));
+  }
+  t.is(result.refresh.errors, 0, JSON.stringify(result.refresh.errorSamples));
+  t.true(result.refresh.grants >= result.refresh.concurrency);
+  t.true(result.refresh.grantsPerSecond > 0);
+  t.true(result.refresh.broker.cpuMsPerOperation > 0);
+  t.true((result.refresh.broker.statementsPerOperation ?? 0) > 0);
+  for (const startup of Object.values(result.startupMs)) t.true(startup > 0);
+  t.true(result.targets.length > 0);
+  t.true((result.profile?.busyMs ?? 0) > 0);
+  t.true((result.profile?.topPackages.length ?? 0) > 0);
+
+  const markdown = await readFile(path.join(outDir, 'report.md'), 'utf8');
+  for (const phase of result.signIns) {
+    t.true(markdown.includes(`| ${phase.concurrency} | ${phase.signIns} | 0 | ${phase.signInsPerSecond} |`));
+  }
+  t.true(markdown.includes(`**${result.refresh.grantsPerSecond} grants/s**`));
+  t.true(markdown.includes('## CPU profile of broker'));
+
+  const svg = await readFile(path.join(outDir, 'chart.svg'), 'utf8');
+  t.true(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"'));
+  t.is(svg.match(/<rect x=/g)?.length, result.signIns.length, 'one throughput bar per phase');
+  t.is(svg.match(/<circle /g)?.length, result.signIns.length, 'one p99 point per phase');
+  t.false(svg.includes('NaN'));
+});
+
+test('bench refuses an unknown option value with a message that names it', async (t) => {
+  const error = await t.throwsAsync(run(process.execPath, [script, '--profile', 'database']), {
+    message: /--profile: expected one of mock-idp, broker, cqrs-app/,
+  });
+  t.is((error as unknown as { code: number }).code, 2);
+});
