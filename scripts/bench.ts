@@ -182,6 +182,7 @@ async function main(): Promise<number> {
       cpus: os.cpus().length,
       cpuModel: os.cpus()[0]?.model.trim() ?? 'unknown',
       loadAverageAtStart: loadAverageAtStart.map((value) => Number(value.toFixed(2))),
+      loadAverageAtEnd: os.loadavg().map((value) => Number(value.toFixed(2))),
       commit: gitCommit(),
       brokerDatabase: options.databaseUrl ? 'postgresql' : 'sqlite',
     },

@@ -8,6 +8,18 @@ import type { BenchResult } from './result.ts';
 const show = (value: number | null | undefined, digits = 0) =>
   value === null || value === undefined ? 'n/a' : value.toFixed(digits);
 
+/** Throughput and latency mean little on a machine already busy with other work; say so. */
+function busyMachineNote(result: BenchResult): string[] {
+  const { cpus, loadAverageAtStart, loadAverageAtEnd } = result.environment;
+  const busiest = Math.max(loadAverageAtStart[0] ?? 0, loadAverageAtEnd[0] ?? 0);
+  if (busiest <= cpus) return [];
+  return [
+    '',
+    `**The machine was busy** (1-minute load average up to ${busiest.toFixed(1)} on ${cpus} CPUs): sign-ins/s and`,
+    'latency include waiting for other processes. CPU-ms and SQL statements per operation are the comparable figures.',
+  ];
+}
+
 export function renderMarkdown(result: BenchResult): string {
   const { environment: env, settings } = result;
   const lines = [
@@ -15,6 +27,7 @@ export function renderMarkdown(result: BenchResult): string {
     '',
     `${result.startedAt} · Node ${env.node} · ${env.cpus} × ${env.cpuModel} · load average at start ${env.loadAverageAtStart.map((value) => value.toFixed(2)).join(' ')}`,
     `· broker on ${env.brokerDatabase} · commit ${env.commit ?? 'unknown'} · ${settings.seconds} s per sign-in phase, ${settings.refreshSeconds} s of refresh grants${settings.quick ? ' (quick smoke run)' : ''}`,
+    ...busyMachineNote(result),
     '',
     "Each sign-in: a new browser, the `cqrs-app` client's authorization request at the broker (PKCE,",
     `scope \`${settings.scope}\`), the mock NHSmail sign-in form, back through the broker, and the code`,

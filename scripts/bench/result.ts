@@ -51,6 +51,7 @@ export interface BenchResult {
     cpus: number;
     cpuModel: string;
     loadAverageAtStart: number[];
+    loadAverageAtEnd: number[];
     commit: string | undefined;
     brokerDatabase: 'sqlite' | 'postgresql';
   };
