@@ -60,7 +60,8 @@ async function measure(
   const snapshot = () => takeSnapshot(services.all, metricsToken, probes);
   // Warm-up (not measured): JIT, upstream discovery and key caches. A failure here means the bench
   // cannot sign in at all, so it stops with the reason.
-  for (let index = 0; index < warmUpSignIns; index += 1)
+  const warmUps = options.quick ? 1 : warmUpSignIns;
+  for (let index = 0; index < warmUps; index += 1)
     await signIn(client, personas[index % personas.length] ?? '');
 
   const signIns: SignInPhase[] = [];
