@@ -7,20 +7,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { percentile, runLoad } from './bench/load.ts';
 import { type BenchOptions, parseOptions, type ServiceName, UsageError } from './bench/options.ts';
-import { type ProfileSummary, summariseProfile } from './bench/profile.ts';
+import { type ProfileSummary, profileClock, summariseProfile } from './bench/profile.ts';
 import { writeReport } from './bench/report.ts';
-import {
-  type BenchResult,
-  checkTargets,
-  type Latency,
-  type RefreshPhase,
-  type SignInPhase,
-} from './bench/result.ts';
+import { refreshPhase, signInPhase, warmUp } from './bench/phases.ts';
+import { type BenchResult, checkTargets, type SignInPhase } from './bench/result.ts';
 import { type Services, startServices } from './bench/services.ts';
-import { requestedScope, refresh, seededClient, signIn } from './bench/signIn.ts';
-import { costPerOperation, takeSnapshot } from './bench/snapshot.ts';
+import { requestedScope, seededClient } from './bench/signIn.ts';
+import { takeSnapshot } from './bench/snapshot.ts';
 import {
   createScratchSchema,
   dropScratchSchema,
@@ -30,17 +24,7 @@ import {
 } from './bench/storage.ts';
 
 const root = path.join(import.meta.dirname, '..');
-// The two seeded personas that reach the message centre; tom.jones has three organisations.
-const personas = ['jane.smith@nhs.net', 'tom.jones@nhs.net'];
 const warmUpSignIns = 4;
-
-function latency(samples: number[]): Latency {
-  const at = (quantile: number) => {
-    const value = percentile(samples, quantile);
-    return value === null ? null : Math.round(value);
-  };
-  return { p50: at(0.5), p95: at(0.95), p99: at(0.99), max: at(1) };
-}
 
 function gitCommit(): string | undefined {
   try {
@@ -58,66 +42,14 @@ async function measure(
 ) {
   const client = seededClient(services.broker.url, services.app.url);
   const snapshot = () => takeSnapshot(services.all, metricsToken, probes);
-  // Warm-up (not measured): JIT, upstream discovery and key caches. A failure here means the bench
-  // cannot sign in at all, so it stops with the reason.
-  const warmUps = options.quick ? 1 : warmUpSignIns;
-  for (let index = 0; index < warmUps; index += 1)
-    await signIn(client, personas[index % personas.length] ?? '');
-
+  await warmUp(client, options.quick ? 1 : warmUpSignIns);
+  const from = profileClock();
   const signIns: SignInPhase[] = [];
   for (const concurrency of options.concurrencies) {
-    const before = await snapshot();
-    const load = await runLoad({
-      label: `sign-ins, ${concurrency} concurrent`,
-      concurrency,
-      seconds: options.seconds,
-      operation: async (_worker, index) => {
-        await signIn(client, personas[index % personas.length] ?? '');
-      },
-    });
-    const cost = costPerOperation(before, await snapshot(), load.completed);
-    signIns.push({
-      concurrency,
-      signIns: load.completed,
-      errors: load.errors,
-      errorSamples: load.errorSamples,
-      wallSeconds: Number(load.wallSeconds.toFixed(2)),
-      signInsPerSecond: Number((load.completed / load.wallSeconds).toFixed(1)),
-      latencyMs: latency(load.latenciesMs),
-      services: cost.services,
-      databaseBytesPerSignIn: cost.databaseBytesPerOperation,
-    });
+    signIns.push(await signInPhase(client, concurrency, options.seconds, snapshot));
   }
-
-  // One refresh token per client (offline_access needs prompt=consent), each rotated by its own worker.
-  const refreshTokens = await Promise.all(
-    Array.from({ length: options.refreshConcurrency }, async (_unused, index) => {
-      const tokens = await signIn(client, personas[index % personas.length] ?? '', { offlineAccess: true });
-      return tokens.refreshToken ?? '';
-    }),
-  );
-  const before = await snapshot();
-  const load = await runLoad({
-    label: `refresh grants, ${options.refreshConcurrency} concurrent`,
-    concurrency: options.refreshConcurrency,
-    seconds: options.refreshSeconds,
-    operation: async (worker) => {
-      refreshTokens[worker] = await refresh(client, refreshTokens[worker] ?? '');
-    },
-  });
-  const cost = costPerOperation(before, await snapshot(), load.completed);
-  const refreshPhase: RefreshPhase = {
-    concurrency: options.refreshConcurrency,
-    grants: load.completed,
-    errors: load.errors,
-    errorSamples: load.errorSamples,
-    wallSeconds: Number(load.wallSeconds.toFixed(2)),
-    grantsPerSecond: Number((load.completed / load.wallSeconds).toFixed(1)),
-    latencyMs: latency(load.latenciesMs),
-    broker: cost.services.broker,
-    brokerDatabaseBytesPerGrant: cost.databaseBytesPerOperation.broker ?? 0,
-  };
-  return { signIns, refresh: refreshPhase };
+  const refresh = await refreshPhase(client, options.refreshConcurrency, options.refreshSeconds, snapshot);
+  return { signIns, refresh, profileWindow: { from, to: profileClock() } };
 }
 
 async function main(): Promise<number> {
@@ -136,6 +68,7 @@ async function main(): Promise<number> {
   const metricsToken = randomBytes(24).toString('hex');
   const schema = options.databaseUrl ? `bench_${randomBytes(6).toString('hex')}` : undefined;
   const profileDir = path.join(options.outDir, 'profile');
+  const logFile = path.join(options.outDir, 'services.log');
   if (options.databaseUrl && schema) await createScratchSchema(options.databaseUrl, schema);
 
   let services: Services | undefined;
@@ -157,7 +90,7 @@ async function main(): Promise<number> {
             ],
           }
         : {},
-      logFile: path.join(options.outDir, 'services.log'),
+      logFile,
     });
     process.stdout.write(
       `Services up in ${services.all.map((service) => `${service.name} ${Math.round(service.startupMs)} ms`).join(', ')}\n`,
@@ -168,13 +101,20 @@ async function main(): Promise<number> {
         : sqliteSizeProbe(path.join(dataDir, 'broker.sqlite'));
     probes['mock-idp'] = sqliteSizeProbe(path.join(dataDir, 'mock-idp.sqlite'));
     measured = await measure(options, services, metricsToken, probes);
+  } catch (error) {
+    // No stack trace for a failed run: what failed, and where the services said why.
+    process.stderr.write(
+      `\nThe benchmark stopped: ${(error as Error).message}\nThe services' log: ${logFile}\n`,
+    );
+    return 1;
   } finally {
     await Promise.all(Object.values(probes).map((probe) => probe.close()));
     await services?.stop();
     if (options.databaseUrl && schema) await dropScratchSchema(options.databaseUrl, schema);
     await rm(dataDir, { recursive: true, force: true });
   }
-  if (options.profile) profile = await summariseProfile(profileDir, options.profile, root);
+  if (options.profile)
+    profile = await summariseProfile(profileDir, options.profile, root, measured.profileWindow);
 
   const result: BenchResult = {
     startedAt,
@@ -202,19 +142,21 @@ async function main(): Promise<number> {
     profile,
   };
   const files = await writeReport(options.outDir, result);
-  process.stdout.write(
-    `\nReport written to ${options.outDir}\n${files.map((file) => `  ${file}`).join('\n')}\n\n`,
-  );
-  for (const phase of result.signIns) {
-    process.stdout.write(
-      `  ${String(phase.concurrency).padStart(3)} concurrent: ${phase.signInsPerSecond} sign-ins/s, p99 ${phase.latencyMs.p99 ?? 'n/a'} ms, ${phase.errors} errors, broker ${phase.services.broker.cpuMsPerOperation} CPU-ms / ${phase.services.broker.statementsPerOperation ?? 'n/a'} SQL, mock ${phase.services['mock-idp'].cpuMsPerOperation} CPU-ms / ${phase.services['mock-idp'].statementsPerOperation ?? 'n/a'} SQL per sign-in\n`,
-    );
-  }
-  process.stdout.write(
-    `  refresh: ${result.refresh.grantsPerSecond} grants/s, ${result.refresh.errors} errors\n`,
-  );
+  printSummary(result, options.outDir, files);
   const errors = result.signIns.reduce((sum, phase) => sum + phase.errors, result.refresh.errors);
   return errors > 0 ? 1 : 0;
+}
+
+function printSummary(result: BenchResult, outDir: string, files: string[]): void {
+  const lines = [`\nReport written to ${outDir}`, ...files.map((file) => `  ${file}`), ''];
+  for (const phase of result.signIns) {
+    const { broker, 'mock-idp': mock } = phase.services;
+    lines.push(
+      `  ${String(phase.concurrency).padStart(3)} concurrent: ${phase.signInsPerSecond} sign-ins/s, p99 ${phase.latencyMs.p99 ?? 'n/a'} ms, ${phase.errors} errors; per sign-in: broker ${broker.cpuMsPerOperation} CPU-ms, ${broker.statementsPerOperation ?? 'n/a'} SQL; mock ${mock.cpuMsPerOperation} CPU-ms, ${mock.statementsPerOperation ?? 'n/a'} SQL`,
+    );
+  }
+  lines.push(`  refresh: ${result.refresh.grantsPerSecond} grants/s, ${result.refresh.errors} errors`, '');
+  process.stdout.write(lines.join('\n'));
 }
 
 process.exitCode = await main();

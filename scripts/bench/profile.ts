@@ -10,6 +10,7 @@ interface ProfileNode {
 }
 
 interface CpuProfile {
+  startTime: number;
   nodes: ProfileNode[];
   samples: number[];
   timeDeltas: number[];
@@ -18,6 +19,8 @@ interface CpuProfile {
 export interface ProfileSummary {
   service: string;
   file: string;
+  /** Only samples inside the measured phases count (start-up and warm-up left out). */
+  windowSeconds: number;
   busyMs: number;
   topFunctions: Array<{ name: string; selfMs: number; share: number }>;
   topPackages: Array<{ name: string; selfMs: number; share: number }>;
@@ -26,7 +29,17 @@ export interface ProfileSummary {
 /** node_modules/<package> (scoped too), a node built-in, V8's own buckets, or the project folder. */
 function packageOf(url: string, functionName: string, root: string): string {
   if (!url) return functionName.startsWith('(') ? functionName : '(native code)';
-  if (url.startsWith('node:')) return 'node built-ins';
+  // node:internal/crypto/util → "node: crypto", node:_http_server → "node: http".
+  if (url.startsWith('node:')) {
+    const module =
+      url
+        .slice(5)
+        .replace(/^(internal\/)?(deps\/)?/, '')
+        .split('/')[0] ?? '';
+    return `node: ${module.replace(/^_/, '').split('_')[0]}`;
+  }
+  const scheme = /^([a-z]+):\/\//.exec(url)?.[1];
+  if (scheme && scheme !== 'file') return `${scheme} code`;
   const file = url.startsWith('file:') ? fileURLToPath(url) : url;
   const modules = file.lastIndexOf(`${path.sep}node_modules${path.sep}`);
   if (modules >= 0) {
@@ -55,10 +68,16 @@ function rank(totals: Map<string, number>, busyMicros: number, limit: number) {
     }));
 }
 
+/** Microseconds on the clock V8 stamps profiles with (CLOCK_MONOTONIC, shared by processes on Linux). */
+export function profileClock(): number {
+  return Number(process.hrtime.bigint() / 1000n);
+}
+
 export async function summariseProfile(
   directory: string,
   service: string,
   root: string,
+  window: { from: number; to: number },
 ): Promise<ProfileSummary> {
   const files = (await readdir(directory)).filter((name) => name.endsWith('.cpuprofile'));
   const file = files.find((name) => name.startsWith(service)) ?? files[0];
@@ -68,9 +87,12 @@ export async function summariseProfile(
   const byFunction = new Map<string, number>();
   const byPackage = new Map<string, number>();
   let busyMicros = 0;
+  let sampledAt = profile.startTime;
   profile.samples.forEach((id, index) => {
     const node = nodes.get(id);
     const micros = profile.timeDeltas[index] ?? 0;
+    sampledAt += micros;
+    if (sampledAt < window.from || sampledAt > window.to) return;
     if (!node || node.callFrame.functionName === '(idle)') return;
     const { functionName, url, lineNumber } = node.callFrame;
     const location = shortLocation(url, root);
@@ -83,6 +105,7 @@ export async function summariseProfile(
   return {
     service,
     file: path.join(directory, file),
+    windowSeconds: Number(((window.to - window.from) / 1e6).toFixed(1)),
     busyMs: Math.round(busyMicros / 1000),
     topFunctions: rank(byFunction, busyMicros, 15),
     topPackages: rank(byPackage, busyMicros, 12),

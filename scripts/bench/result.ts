@@ -32,8 +32,9 @@ export interface RefreshPhase {
   wallSeconds: number;
   grantsPerSecond: number;
   latencyMs: Latency;
-  broker: ServiceCost;
-  brokerDatabaseBytesPerGrant: number;
+  /** null when no grant could be made (see errorSamples). */
+  broker: ServiceCost | null;
+  brokerDatabaseBytesPerGrant: number | null;
 }
 
 export interface Target {
