@@ -13,11 +13,11 @@ function escapeXml(text: string): string {
   );
 }
 
-/** A round axis maximum a little above `value`. */
+/** A round axis maximum a little above `value` that splits into four round steps. */
 function niceMax(value: number): number {
   if (value <= 0) return 1;
   const magnitude = 10 ** Math.floor(Math.log10(value));
-  const step = [1, 2, 2.5, 5, 10].find((candidate) => candidate * magnitude >= value * 1.1) ?? 10;
+  const step = [1, 2, 4, 6, 8, 10].find((candidate) => candidate * magnitude >= value * 1.1) ?? 10;
   return step * magnitude;
 }
 
