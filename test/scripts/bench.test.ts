@@ -48,7 +48,7 @@ test('bench --quick writes JSON, markdown and SVG with numbers for every phase a
     t.true((phase.services.broker.statementsPerOperation ?? 0) > 0);
     t.true(phase.services.broker.cpuMsPerOperation > 0);
     t.true(phase.services['mock-idp'].cpuMsPerOperation > 0);
-    t.true(isCount(phase.databaseBytesPerSignIn.broker));
+    t.true(Number.isFinite(phase.databaseBytesPerSignIn.broker));
   }
   t.is(result.refresh.errors, 0, JSON.stringify(result.refresh.errorSamples));
   t.true(result.refresh.grants >= result.refresh.concurrency);
