@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { dataDirectory } from '../shared/config.ts';
 import { type BenchOptions, parseOptions, type ServiceName, UsageError } from './bench/options.ts';
 import { type ProfileSummary, profileClock, summariseProfile } from './bench/profile.ts';
 import { writeReport } from './bench/report.ts';
@@ -64,7 +65,9 @@ async function main(): Promise<number> {
   const startedAt = new Date().toISOString();
   const loadAverageAtStart = os.loadavg();
   await mkdir(options.outDir, { recursive: true });
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'cqrs-bench-'));
+  // Below the data folder (DATA_DIR, else ./data): the disk SQLite uses in earnest, where /tmp may be RAM.
+  await mkdir(dataDirectory(process.env), { recursive: true });
+  const dataDir = await mkdtemp(path.join(dataDirectory(process.env), 'bench-'));
   const metricsToken = randomBytes(24).toString('hex');
   const schema = options.databaseUrl ? `bench_${randomBytes(6).toString('hex')}` : undefined;
   const profileDir = path.join(options.outDir, 'profile');

@@ -66,10 +66,13 @@ function openDatabase(options: DatabaseOptions): Knex {
     client: 'sqlite3',
     connection: { filename: options.sqliteFile },
     useNullAsDefault: true,
-    // One connection per process, chosen by measurement (`npm run bench` and a statement mix on this
-    // project's 2-core machine): a pool of 2 or 4 cost 15-45 % more CPU per statement in five of six
-    // paired runs, for no steady gain in throughput, and SQLite takes one writer at a time anyway. Other processes on the same
-    // file (the CLI) wait for the lock up to busy_timeout.
+    // One connection per process. Measured with scripts/bench/sqliteSettings.ts on this project's
+    // 2-core machine (busy with other work, so noisy): a pool of 2 or 4 cost more CPU per statement
+    // than one connection in 11 of 14 paired runs, with no steady gain in throughput. With one
+    // connection no statement of this process waits on SQLite's single write lock, and no deferred
+    // transaction that reads then writes fails at once with SQLITE_BUSY because another connection
+    // wrote in between (busy_timeout does not cover that case). Other processes on the same file
+    // (the CLI) wait for the lock up to busy_timeout.
     pool: {
       min: 1,
       max: 1,
@@ -81,15 +84,17 @@ function openDatabase(options: DatabaseOptions): Knex {
 }
 
 /**
- * Settings for a server on SQLite. WAL: readers never block the writer. synchronous=NORMAL: in WAL
- * mode a commit no longer waits for an fsync (the WAL is synced at checkpoints), which doubled the
- * statements per second measured against FULL; the database stays consistent, and what a power cut
- * (not a crash of the process) may lose is the last commits, that is sessions and tokens users get
- * again by signing in. A 16 MiB page cache and temporary tables in memory cut the CPU per statement
- * further; the WAL file is trimmed back to 64 MiB after a checkpoint. PostgreSQL is the store for
- * deployments that need more than that.
+ * Settings for a server on SQLite (scripts/bench/sqliteSettings.ts compares them). WAL: readers never
+ * block the writer. synchronous=NORMAL: in WAL mode a commit no longer waits for an fsync (the WAL is
+ * synced at checkpoints); against FULL it gave 2-5 times the operations per second and less CPU per
+ * statement in every round. The database stays consistent; a power cut or an operating-system crash
+ * (not a crash of the process) may lose the last commits before it: sessions and tokens (users sign
+ * in again), the latest audit events or account changes. Deployments that cannot accept that run on
+ * PostgreSQL. A 16 MiB page cache (the default is 2 MiB; the broker's file passes that after a few
+ * hundred sign-ins) and temporary tables in memory; their effect on this small statement mix was
+ * within the noise. The WAL file is trimmed back to 64 MiB after a checkpoint.
  */
-const sqliteServerSettings = [
+export const sqliteServerSettings = [
   'PRAGMA journal_mode = WAL',
   'PRAGMA synchronous = NORMAL',
   'PRAGMA foreign_keys = ON',

@@ -24,7 +24,7 @@ test('bench --quick writes JSON, markdown and SVG with numbers for every phase a
     process.execPath,
     [script, '--quick', '--profile', 'broker', '--out', outDir],
     {
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', DATA_DIR: outDir },
       timeout: 230_000,
     },
   );
