@@ -8,7 +8,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { dataDirectory } from '../shared/config.ts';
-import { type BenchOptions, parseOptions, type ServiceName, UsageError } from './bench/options.ts';
+import { type BenchOptions, parseOptions, type ServiceName, UsageError, usage } from './bench/options.ts';
 import { type ProfileSummary, profileClock, summariseProfile } from './bench/profile.ts';
 import { writeReport } from './bench/report.ts';
 import { refreshPhase, signInPhase, warmUp } from './bench/phases.ts';
@@ -59,8 +59,12 @@ async function main(): Promise<number> {
     options = parseOptions(process.argv.slice(2), process.env, root);
   } catch (error) {
     if (!(error instanceof UsageError) && !(error instanceof TypeError)) throw error;
-    process.stderr.write(`${error.message}\n`);
+    process.stderr.write(`${error.message}\n\n${usage}\n`);
     return 2;
+  }
+  if (options.help) {
+    process.stdout.write(`${usage}\n`);
+    return 0;
   }
   const startedAt = new Date().toISOString();
   const loadAverageAtStart = os.loadavg();

@@ -18,6 +18,8 @@ export interface BenchOptions {
   databaseUrl: string | undefined;
   profile: ServiceName | undefined;
   quick: boolean;
+  /** `--help`: print the usage and do nothing else. */
+  help: boolean;
 }
 
 export const usage = `Usage: npm run bench -- [options]
@@ -59,7 +61,6 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, root: strin
       help: { type: 'boolean', default: false },
     },
   });
-  if (values.help) throw new UsageError(usage);
   const quick = values.quick ?? false;
   const concurrencies = (values.concurrency ?? (quick ? '1,4' : '1,4,10,20'))
     .split(',')
@@ -84,5 +85,6 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, root: strin
     databaseUrl,
     profile: profile as ServiceName | undefined,
     quick,
+    help: values.help ?? false,
   };
 }
