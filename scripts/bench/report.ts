@@ -53,7 +53,7 @@ export function renderMarkdown(result: BenchResult): string {
     '',
     '## Services',
     '',
-    '| service | start-up ms | RSS MiB at the end | peak RSS MiB |',
+    '| service | start-up ms | RSS MiB after the sign-ins | peak RSS MiB |',
     '|---|---:|---:|---:|',
     ...serviceNames.map((name) => {
       const last = result.signIns.at(-1)?.services[name];
