@@ -82,6 +82,21 @@ async function main(): Promise<number> {
   const probes: Partial<Record<ServiceName, SizeProbe>> = {};
   let measured: Awaited<ReturnType<typeof measure>> | undefined;
   let profile: ProfileSummary | undefined;
+  let cleaning: Promise<void> | undefined;
+  const cleanUp = () => {
+    cleaning ??= (async () => {
+      await Promise.all(Object.values(probes).map((probe) => probe.close()));
+      await services?.stop();
+      if (options.databaseUrl && schema) await dropScratchSchema(options.databaseUrl, schema);
+      await rm(dataDir, { recursive: true, force: true });
+    })();
+    return cleaning;
+  };
+  // Ctrl-C: the services stop and the scratch database goes, as at the end of a run.
+  process.once('SIGINT', () => {
+    process.stderr.write('\nInterrupted; stopping the services…\n');
+    cleanUp().finally(() => process.exit(130));
+  });
   try {
     services = await startServices({
       root,
@@ -115,10 +130,7 @@ async function main(): Promise<number> {
     );
     return 1;
   } finally {
-    await Promise.all(Object.values(probes).map((probe) => probe.close()));
-    await services?.stop();
-    if (options.databaseUrl && schema) await dropScratchSchema(options.databaseUrl, schema);
-    await rm(dataDir, { recursive: true, force: true });
+    await cleanUp();
   }
   if (options.profile)
     profile = await summariseProfile(profileDir, options.profile, root, measured.profileWindow);
