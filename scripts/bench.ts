@@ -40,6 +40,7 @@ async function measure(
   services: Services,
   metricsToken: string,
   probes: Partial<Record<ServiceName, SizeProbe>>,
+  signal: AbortSignal,
 ) {
   const client = seededClient(services.broker.url, services.app.url);
   const snapshot = () => takeSnapshot(services.all, metricsToken, probes);
@@ -47,9 +48,15 @@ async function measure(
   const from = profileClock();
   const signIns: SignInPhase[] = [];
   for (const concurrency of options.concurrencies) {
-    signIns.push(await signInPhase(client, concurrency, options.seconds, snapshot));
+    signIns.push(await signInPhase(client, concurrency, options.seconds, snapshot, signal));
   }
-  const refresh = await refreshPhase(client, options.refreshConcurrency, options.refreshSeconds, snapshot);
+  const refresh = await refreshPhase(
+    client,
+    options.refreshConcurrency,
+    options.refreshSeconds,
+    snapshot,
+    signal,
+  );
   return { signIns, refresh, profileWindow: { from, to: profileClock() } };
 }
 
@@ -82,20 +89,18 @@ async function main(): Promise<number> {
   const probes: Partial<Record<ServiceName, SizeProbe>> = {};
   let measured: Awaited<ReturnType<typeof measure>> | undefined;
   let profile: ProfileSummary | undefined;
-  let cleaning: Promise<void> | undefined;
-  const cleanUp = () => {
-    cleaning ??= (async () => {
-      await Promise.all(Object.values(probes).map((probe) => probe.close()));
-      await services?.stop();
-      if (options.databaseUrl && schema) await dropScratchSchema(options.databaseUrl, schema);
-      await rm(dataDir, { recursive: true, force: true });
-    })();
-    return cleaning;
+  const cleanUp = async () => {
+    await Promise.all(Object.values(probes).map((probe) => probe.close()));
+    await services?.stop();
+    if (options.databaseUrl && schema) await dropScratchSchema(options.databaseUrl, schema);
+    await rm(dataDir, { recursive: true, force: true });
   };
-  // Ctrl-C: the services stop and the scratch database goes, as at the end of a run.
+  // Ctrl-C: no new operation starts; the run ends as after a failure, services stopped and the
+  // scratch database removed, without a report.
+  const interruption = new AbortController();
   process.once('SIGINT', () => {
     process.stderr.write('\nInterrupted; stopping the services…\n');
-    cleanUp().finally(() => process.exit(130));
+    interruption.abort();
   });
   try {
     services = await startServices({
@@ -113,6 +118,7 @@ async function main(): Promise<number> {
           }
         : {},
       logFile,
+      signal: interruption.signal,
     });
     process.stdout.write(
       `Services up in ${services.all.map((service) => `${service.name} ${Math.round(service.startupMs)} ms`).join(', ')}\n`,
@@ -122,8 +128,9 @@ async function main(): Promise<number> {
         ? postgresSizeProbe(options.databaseUrl, schema)
         : sqliteSizeProbe(path.join(dataDir, 'broker.sqlite'));
     probes['mock-idp'] = sqliteSizeProbe(path.join(dataDir, 'mock-idp.sqlite'));
-    measured = await measure(options, services, metricsToken, probes);
+    measured = await measure(options, services, metricsToken, probes, interruption.signal);
   } catch (error) {
+    if (interruption.signal.aborted) return 130;
     // No stack trace for a failed run: what failed, and where the services said why.
     process.stderr.write(
       `\nThe benchmark stopped: ${(error as Error).message}\nThe services' log: ${logFile}\n`,
@@ -132,6 +139,7 @@ async function main(): Promise<number> {
   } finally {
     await cleanUp();
   }
+  if (interruption.signal.aborted) return 130;
   if (options.profile)
     profile = await summariseProfile(profileDir, options.profile, root, measured.profileWindow);
 

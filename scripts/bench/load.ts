@@ -17,6 +17,8 @@ export async function runLoad(options: {
   label: string;
   concurrency: number;
   seconds: number;
+  /** Aborted (Ctrl-C): no new operation starts. */
+  signal: AbortSignal;
   /** One operation for worker `worker`; its `index` counts operations across workers. */
   operation: (worker: number, index: number) => Promise<void>;
 }): Promise<LoadResult> {
@@ -43,7 +45,7 @@ export async function runLoad(options: {
   try {
     await Promise.all(
       Array.from({ length: concurrency }, async (_unused, worker) => {
-        while (performance.now() < endAt) {
+        while (performance.now() < endAt && !options.signal.aborted) {
           const index = started++;
           const operationBegan = performance.now();
           try {

@@ -30,12 +30,14 @@ export async function signInPhase(
   concurrency: number,
   seconds: number,
   snapshot: () => Promise<Snapshot>,
+  signal: AbortSignal,
 ): Promise<SignInPhase> {
   const before = await snapshot();
   const load = await runLoad({
     label: `sign-ins, ${concurrency} concurrent`,
     concurrency,
     seconds,
+    signal,
     operation: async (_worker, index) => {
       await signIn(client, personaFor(index));
     },
@@ -60,6 +62,7 @@ export async function refreshPhase(
   concurrency: number,
   seconds: number,
   snapshot: () => Promise<Snapshot>,
+  signal: AbortSignal,
 ): Promise<RefreshPhase> {
   const setup = await Promise.allSettled(
     Array.from({ length: concurrency }, (_unused, index) =>
@@ -94,6 +97,7 @@ export async function refreshPhase(
     label: `refresh grants, ${concurrency} concurrent`,
     concurrency,
     seconds,
+    signal,
     operation: async (worker) => {
       refreshTokens[worker] = await refresh(client, refreshTokens[worker] ?? '');
     },

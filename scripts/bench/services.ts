@@ -38,6 +38,8 @@ export interface ServiceOptions {
   nodeFlags: Partial<Record<ServiceName, string[]>>;
   /** Where the services' own log lines go. */
   logFile: string;
+  /** Aborted (Ctrl-C): the services started so far stop and the start fails. */
+  signal: AbortSignal;
 }
 
 async function freePort(): Promise<number> {
@@ -49,10 +51,11 @@ async function freePort(): Promise<number> {
 }
 
 /** Polls `/healthz`, or `/` for a service without one, until it answers 200; bounded at 60 s. */
-async function waitUntilUp(url: string, child: ChildProcess): Promise<void> {
+async function waitUntilUp(url: string, child: ChildProcess, signal: AbortSignal): Promise<void> {
   const deadline = Date.now() + 60_000;
   let probe = `${url}/healthz`;
   while (Date.now() < deadline) {
+    if (signal.aborted) throw new Error('interrupted');
     if (child.exitCode !== null) throw new Error(`exited with code ${child.exitCode} (see the services log)`);
     try {
       const response = await fetch(probe, { signal: AbortSignal.timeout(2000) });
@@ -148,7 +151,7 @@ export async function startServices(options: ServiceOptions): Promise<Services> 
       child.stdout?.on('data', (chunk: Buffer) => log.write(`${plan.name} | ${chunk}`));
       child.stderr?.on('data', (chunk: Buffer) => log.write(`${plan.name} | ${chunk}`));
       try {
-        await waitUntilUp(plan.url, child);
+        await waitUntilUp(plan.url, child, options.signal);
       } catch (error) {
         throw new Error(`${plan.name} did not start: ${(error as Error).message}`);
       }
