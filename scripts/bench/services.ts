@@ -1,5 +1,6 @@
 // Starts the three services as `npm start` does — one `node <service>/main.ts` child each — on free
-// loopback ports and a scratch data folder, times how long each takes to answer, and stops them.
+// ports and a scratch data folder, times how long each takes to answer, and stops them. The bench
+// reaches them on 127.0.0.1 only (each main.ts listens as in production, on every interface).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import http from 'node:http';
