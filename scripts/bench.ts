@@ -57,7 +57,9 @@ async function measure(
     snapshot,
     signal,
   );
-  return { signIns, refresh, profileWindow: { from, to: profileClock() } };
+  const to = profileClock();
+  const { databases } = await snapshot();
+  return { signIns, refresh, databases, profileWindow: { from, to } };
 }
 
 async function main(): Promise<number> {
@@ -160,6 +162,7 @@ async function main(): Promise<number> {
       quick: options.quick,
       scope: requestedScope,
     },
+    databasesAtEnd: measured.databases,
     startupMs: Object.fromEntries(
       services.all.map((service) => [service.name, Math.round(service.startupMs)]),
     ) as Record<ServiceName, number>,

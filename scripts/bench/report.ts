@@ -53,11 +53,14 @@ export function renderMarkdown(result: BenchResult): string {
     '',
     '## Services',
     '',
-    '| service | start-up ms | RSS MiB after the sign-ins | peak RSS MiB |',
-    '|---|---:|---:|---:|',
+    '| service | start-up ms | RSS MiB after the sign-ins | peak RSS MiB | database at the end: live KiB | files KiB |',
+    '|---|---:|---:|---:|---:|---:|',
     ...serviceNames.map((name) => {
       const last = result.signIns.at(-1)?.services[name];
-      return `| ${name} | ${Math.round(result.startupMs[name])} | ${show(last?.rssMiB, 1)} | ${show(last?.peakRssMiB, 1)} |`;
+      const database = result.databasesAtEnd[name];
+      const kib = (bytes: number | null | undefined) =>
+        bytes === null || bytes === undefined ? null : bytes / 1024;
+      return `| ${name} | ${Math.round(result.startupMs[name])} | ${show(last?.rssMiB, 1)} | ${show(last?.peakRssMiB, 1)} | ${show(kib(database?.bytes))} | ${show(kib(database?.fileBytes))} |`;
     }),
     '',
     'Start-up: from spawning `node <service>/main.ts` on a fresh data folder (migrations and seeding',

@@ -3,6 +3,7 @@
 import type { ServiceName } from './options.ts';
 import type { ProfileSummary } from './profile.ts';
 import type { ServiceCost } from './snapshot.ts';
+import type { DatabaseSize } from './storage.ts';
 
 export interface Latency {
   p50: number | null;
@@ -58,6 +59,8 @@ export interface BenchResult {
   };
   settings: { seconds: number; refreshSeconds: number; quick: boolean; scope: string };
   startupMs: Record<ServiceName, number>;
+  /** What each measured database holds after the run: live bytes, and its files (SQLite: with -wal). */
+  databasesAtEnd: Partial<Record<ServiceName, DatabaseSize>>;
   signIns: SignInPhase[];
   refresh: RefreshPhase;
   targets: Target[];

@@ -56,6 +56,8 @@ test('bench --quick writes JSON, markdown and SVG with numbers for every phase a
   t.true((result.refresh.broker?.cpuMsPerOperation ?? 0) > 0);
   t.true((result.refresh.broker?.statementsPerOperation ?? 0) > 0);
   for (const startup of Object.values(result.startupMs)) t.true(startup > 0);
+  t.true((result.databasesAtEnd.broker?.bytes ?? 0) > 0);
+  t.true((result.databasesAtEnd.broker?.fileBytes ?? 0) >= (result.databasesAtEnd.broker?.bytes ?? 0));
   t.true(result.targets.length > 0);
   t.true((result.profile?.busyMs ?? 0) > 0);
   t.true((result.profile?.topPackages.length ?? 0) > 0);
