@@ -8,15 +8,19 @@ import type { BenchResult } from './result.ts';
 const show = (value: number | null | undefined, digits = 0) =>
   value === null || value === undefined ? 'n/a' : value.toFixed(digits);
 
-/** Throughput and latency mean little on a machine already busy with other work; say so. */
+/**
+ * Throughput and latency mean little on a machine already busy with other work; say so. Judged by
+ * the load when the run started: by its end the bench's own processes count in the load average.
+ */
 function busyMachineNote(result: BenchResult): string[] {
-  const { cpus, loadAverageAtStart, loadAverageAtEnd } = result.environment;
-  const busiest = Math.max(loadAverageAtStart[0] ?? 0, loadAverageAtEnd[0] ?? 0);
-  if (busiest <= cpus) return [];
+  const { cpus, loadAverageAtStart } = result.environment;
+  const load = loadAverageAtStart[0] ?? 0;
+  if (load <= cpus) return [];
   return [
     '',
-    `**The machine was busy** (1-minute load average up to ${busiest.toFixed(1)} on ${cpus} CPUs): sign-ins/s and`,
-    'latency include waiting for other processes. CPU-ms and SQL statements per operation are the comparable figures.',
+    `**The machine was busy** (1-minute load average ${load.toFixed(1)} on ${cpus} CPUs when the run started):`,
+    'sign-ins/s and latency include waiting for other processes. CPU-ms and SQL statements per operation',
+    'are the comparable figures.',
   ];
 }
 
