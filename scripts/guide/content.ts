@@ -102,7 +102,7 @@ export function failures(skin: SkinText): Failure[] {
         'The password is wrong, or NHSmail has no account with that user ID. NHSmail gives the same answer for both, so nobody can find out which addresses have accounts. Wrong passwords count towards a lock (10 in a row).',
       tell: `Check that the user ID is the full NHSmail address (for example ${jane}) and type the password again carefully. A forgotten password is reset through “${skin.unlockLink}”.`,
       trigger: {
-        persona: `Any seeded user ID with a wrong password, or an address NHSmail does not know (for example nobody@nhs.net).`,
+        persona: `Any seeded user ID with a wrong password, or an address NHSmail does not know (for example nobody@nhs.net). The scenario below makes Jane's next sign-in look like an unknown user even with the right password.`,
         ...armed('unknown_user'),
       },
     },
@@ -114,7 +114,10 @@ export function failures(skin: SkinText): Failure[] {
       cause:
         'NHSmail locked the account, usually after too many wrong passwords or codes in a row. A lock from wrong passwords runs out after a while.',
       tell: `Use “${skin.unlockLink}” to unlock the account or reset the password, or contact the local NHSmail administrator. The CQRS help desk cannot unlock NHSmail accounts.`,
-      trigger: { persona: `locked.user@nhs.net (password ${password}).`, ...armed('locked') },
+      trigger: {
+        persona: `locked.user@nhs.net (password ${password}), or 10 wrong passwords in a row for any account; the scenario below shows the page once for Jane.`,
+        ...armed('locked'),
+      },
     },
     {
       id: 'disabled',
