@@ -78,6 +78,8 @@ export async function captureScreens(options: CaptureOptions): Promise<{ helpDes
         await screen.reach(page, system);
         await settle(page);
         await options.onScreen(page, screen);
+      } catch (error) {
+        throw new Error(`${screen.label} (${screen.name}): ${(error as Error).message}`, { cause: error });
       } finally {
         await context.close();
       }

@@ -43,9 +43,12 @@ const jane = 'jane.smith@nhs.net';
 function armed(scenario: string): Pick<Trigger, 'command' | 'curl'> {
   return {
     command: `npm run mock-idp -- next-sign-in ${scenario} --account ${jane}`,
-    curl:
-      "curl -X POST http://localhost:3001/_mock/next-sign-in -H 'Authorization: Bearer mock-control-development-token'" +
-      ` -H 'Content-Type: application/json' -d '{"account":"${jane}","scenario":"${scenario}"}'`,
+    curl: [
+      'curl -X POST http://localhost:3001/_mock/next-sign-in \\',
+      "  -H 'Authorization: Bearer mock-control-development-token' \\",
+      "  -H 'Content-Type: application/json' \\",
+      `  -d '{"account":"${jane}","scenario":"${scenario}"}'`,
+    ].join('\n'),
   };
 }
 
@@ -86,9 +89,10 @@ export function guideSteps(skin: SkinText): Step[] {
   ];
 }
 
-function refusal(reason: string): Pick<Failure, 'reason' | 'cause'> {
+/** A refusal the broker decides and audits; `cause` replaces the generic words for that code. */
+function refusal(reason: string, cause?: string): Pick<Failure, 'reason' | 'cause'> {
   const why = explainRefusal(reason);
-  return { reason, cause: `${why.summary} ${why.detail}` };
+  return { reason, cause: cause ?? `${why.summary} ${why.detail}` };
 }
 
 export function failures(skin: SkinText): Failure[] {
@@ -171,7 +175,10 @@ export function failures(skin: SkinText): Failure[] {
       title: 'Not assigned to CQRS',
       screen: 'failure-not-assigned',
       sees: `The CQRS “Authentication Error” page, with a reference number.`,
-      ...refusal('upstream_denied'),
+      ...refusal(
+        'upstream_denied',
+        'NHSmail signed the user in but refused to let CQRS have them: their NHSmail account is not assigned to the CQRS application (Entra error AADSTS50105).',
+      ),
       tell: 'Note the reference number. The user’s NHSmail account is not allowed to use CQRS: their local NHSmail administrator must give it access.',
       trigger: { persona: signInAsJane, ...armed('not_assigned') },
     },
@@ -180,7 +187,10 @@ export function failures(skin: SkinText): Failure[] {
       title: 'Blocked by conditional access',
       screen: 'failure-conditional-access',
       sees: 'The CQRS “Authentication Error” page, with a reference number.',
-      ...refusal('upstream_denied'),
+      ...refusal(
+        'upstream_denied',
+        'An NHSmail access policy (conditional access) blocked this sign-in, for example because of the device, network or location it came from (Entra error AADSTS53003).',
+      ),
       tell: 'Note the reference number. Ask the user to sign in from their usual work computer and network; if that is refused too, the local NHSmail administrator must check their access policy.',
       trigger: { persona: signInAsJane, ...armed('conditional_access') },
     },

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import test from 'ava';
 import { skins } from '../../mock-idp/views/skins.ts';
-import { authenticationErrorText, failures } from '../../scripts/guide/content.ts';
+import { authenticationErrorText, failures, guideSteps } from '../../scripts/guide/content.ts';
 import { guideTitle, renderHtml } from '../../scripts/guide/render.ts';
 import { screens } from '../../scripts/guide/screens.ts';
 
@@ -71,6 +71,16 @@ test('npm run guide writes the HTML and a PDF with the guide, the help desk deta
   } finally {
     await rm(folder, { recursive: true, force: true });
   }
+});
+
+test('every step and every failure of the guide shows a screen that the guide captures', (t) => {
+  const captured = new Set(screens.map((screen) => screen.name));
+  for (const skin of [skins.guide, skins.entra]) {
+    for (const step of guideSteps(skin)) t.true(captured.has(step.screen), step.screen);
+    for (const failure of failures(skin)) t.true(captured.has(failure.screen), failure.screen);
+  }
+  const titles = failures(skins.guide).map((failure) => failure.title);
+  t.is(new Set(titles).size, 12, 'twelve failure modes');
 });
 
 test('--skin entra words the guide with the pages of today', async (t) => {
