@@ -43,6 +43,22 @@ const { baselineFolder, writeBaseline } = await import('./guide/baselines.ts');
 const { captureScreens, fixVolatileText, launchGuideBrowser } = await import('./guide/capture.ts');
 const { htmlName, imagesFolder, pdfName, writeGuide } = await import('./guide/render.ts');
 
+const helpDeskEnvironment = Object.fromEntries(
+  ['HELPDESK_EMAIL', 'HELPDESK_PHONE', 'HELPDESK_HOURS'].flatMap((name) => {
+    const value = process.env[name];
+    return value === undefined ? [] : [[name, value]];
+  }),
+);
+
+// The broker validates the help desk settings at start-up; check them before starting anything.
+const { loadConfig } = await import('../broker/config.ts');
+try {
+  loadConfig(helpDeskEnvironment);
+} catch (error) {
+  console.error(`error: ${(error as Error).message}`);
+  process.exit(1);
+}
+
 const folder = path.resolve(values.out ?? 'guide');
 const images = path.join(folder, imagesFolder);
 // Only what this command writes is replaced: --out may name a folder that holds other things.
@@ -50,13 +66,6 @@ await rm(images, { recursive: true, force: true });
 await rm(path.join(folder, htmlName), { force: true });
 await rm(path.join(folder, pdfName), { force: true });
 await mkdir(images, { recursive: true });
-
-const helpDeskEnvironment = Object.fromEntries(
-  ['HELPDESK_EMAIL', 'HELPDESK_PHONE', 'HELPDESK_HOURS'].flatMap((name) => {
-    const value = process.env[name];
-    return value === undefined ? [] : [[name, value]];
-  }),
-);
 
 const started = Date.now();
 console.log(`Building the illustrated guide (${skin} wording) from a fresh seeded system…`);

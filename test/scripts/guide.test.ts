@@ -95,7 +95,7 @@ test('--skin entra words the guide with the pages of today', async (t) => {
   t.true(html.includes('30 November 2026'));
 });
 
-test('a bad option is refused with the usage line, before anything starts', async (t) => {
+test('a bad option or help desk setting is refused before anything starts', async (t) => {
   const failure = await t.throwsAsync(run(process.execPath, [script, '--skin', 'purple']));
   t.is((failure as unknown as { code: number }).code, 2);
   t.regex(
@@ -106,4 +106,9 @@ test('a bad option is refused with the usage line, before anything starts', asyn
     run(process.execPath, [script, '--skin', 'entra', '--update-baselines']),
   );
   t.regex((update as unknown as { stderr: string }).stderr, /--update-baselines takes the guide skin only/);
+  const helpDeskFailure = await t.throwsAsync(
+    run(process.execPath, [script], { env: { ...process.env, HELPDESK_EMAIL: 'not-an-email' } }),
+  );
+  t.is((helpDeskFailure as unknown as { code: number }).code, 1);
+  t.regex((helpDeskFailure as unknown as { stderr: string }).stderr, /HELPDESK_EMAIL: Invalid email address/);
 });
