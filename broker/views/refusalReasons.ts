@@ -1,5 +1,7 @@
 // Plain words for each audited sign-in refusal code, shown in the trainer-mode box of the broker's
 // refusal pages (and in the illustrated guide) so trainers and testers can say why a sign-in failed.
+import type { GateRefusal } from '../accounts/signInGate.ts';
+import type { UpstreamFailureKind } from '../upstream/connector.ts';
 
 export interface RefusalExplanation {
   /** One short line: what went wrong. */
@@ -8,7 +10,16 @@ export interface RefusalExplanation {
   detail: string;
 }
 
-export const refusalReasons: Readonly<Record<string, RefusalExplanation>> = {
+/** Every outcome the sign-in can refuse with: a new one fails the type check until it has words here. */
+type RefusalReason =
+  | GateRefusal
+  | `upstream_${UpstreamFailureKind}`
+  | 'state_unknown'
+  | 'interaction_mismatch'
+  | 'login_csrf'
+  | 'email_unverified';
+
+export const refusalReasons: Readonly<Record<RefusalReason, RefusalExplanation>> = {
   no_account: {
     summary: 'NHSmail signed the user in, but CQRS has no account for that email address.',
     detail:
@@ -28,6 +39,11 @@ export const refusalReasons: Readonly<Record<string, RefusalExplanation>> = {
     summary: 'NHSmail did not send an email address for this user.',
     detail: 'CQRS matches accounts by NHSmail email address; without one the broker cannot find the account.',
   },
+  email_unverified: {
+    summary: "NHSmail's tenant has not verified the domain of this email address.",
+    detail:
+      'The broker links a CQRS account to an NHSmail identity only when the email domain is verified by the tenant. The NHSmail administrator must check the account.',
+  },
   state_unknown: {
     summary: 'The sign-in came back from NHSmail but the broker did not start it, or it had expired.',
     detail:
@@ -36,6 +52,11 @@ export const refusalReasons: Readonly<Record<string, RefusalExplanation>> = {
   interaction_mismatch: {
     summary: 'The sign-in that came back belongs to another browser tab or session.',
     detail: 'Two sign-ins were started at once in this browser. Close the other tabs and sign in again.',
+  },
+  login_csrf: {
+    summary: 'The sign-in came back to a browser session that did not start it.',
+    detail:
+      'The browser lost its sign-in cookie (cookies blocked, or the sign-in finished in another browser). Allowing cookies for CQRS and starting again from the "Sign In" button works.',
   },
   upstream_cancelled: {
     summary: 'The user cancelled at NHSmail, or declined to let CQRS use their account.',
@@ -60,7 +81,7 @@ export const refusalReasons: Readonly<Record<string, RefusalExplanation>> = {
 
 /** The explanation for an audited outcome code; an unknown code still gets a sentence naming it. */
 export function explainRefusal(reason: string): RefusalExplanation {
-  if (Object.hasOwn(refusalReasons, reason)) return refusalReasons[reason] as RefusalExplanation;
+  if (Object.hasOwn(refusalReasons, reason)) return refusalReasons[reason as RefusalReason];
   return {
     summary: 'The broker refused this sign-in.',
     detail: 'The audit trail has the decision under the reference number on this page.',
