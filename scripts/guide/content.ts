@@ -64,7 +64,7 @@ export function guideSteps(skin: SkinText): Step[] {
     },
     {
       number: 2,
-      text: `CQRS sends the browser to the NHSmail sign-in page, “${skin.signInHeading}”. The user enters their NHSmail email address and password, then presses “${skin.signInButton}”.`,
+      text: `CQRS sends the browser to the NHSmail sign-in page, headed “${skin.signInHeading}”. The user enters their NHSmail email address and password, then presses “${skin.signInButton}”.`,
       screen: 'step-2-nhsmail-sign-in',
       caption: 'The NHSmail sign-in page.',
     },
