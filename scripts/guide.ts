@@ -50,6 +50,12 @@ const helpDeskEnvironment = Object.fromEntries(
   }),
 );
 
+// The baselines show the default help desk details, as the baselines test captures them.
+if (updateBaselines && Object.keys(helpDeskEnvironment).length > 0) {
+  fail(
+    `--update-baselines needs the default help desk details: unset ${Object.keys(helpDeskEnvironment).join(', ')}`,
+  );
+}
 // The broker validates the help desk settings at start-up; check them before starting anything.
 const { loadConfig } = await import('../broker/config.ts');
 try {
