@@ -40,6 +40,8 @@ async function settle(page: Page): Promise<void> {
   await page.addStyleTag({ content: '*, *::before { caret-color: transparent !important; }' });
   await page.evaluate('document.activeElement?.blur()');
   await page.mouse.move(0, 0);
+  // The web fonts fail at once (no host resolves); wait until the page has settled on the fallback.
+  await page.evaluate('document.fonts.ready.then(() => true)');
 }
 
 /**
