@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { brokerUpstreamClient, cqrsAppClient } from '../seeds/clients.ts';
 import { mockTenantId } from '../seeds/personas.ts';
 import {
+  booleanSchema,
   ConfigError,
   dataDirectory,
   type Environment,
