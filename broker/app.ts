@@ -27,6 +27,7 @@ import { followKeys, type IssuerKeys, loadIssuerKeys } from './issuer/keyFollowe
 import { createIssuer } from './issuer/provider.ts';
 import type { UpstreamConnector } from './upstream/connector.ts';
 import { createConnector } from './upstream/index.ts';
+import { explainRefusal } from './views/refusalReasons.ts';
 
 export interface Broker {
   /** Serves every request through the issuer built for the keys in use; `keys` are its cookie keys. */
@@ -123,6 +124,8 @@ async function assembleIssuer(
     ctx.state.serviceHref = config.homeUrl;
     ctx.state.navigation = [{ href: config.homeUrl, text: 'Home' }];
     ctx.state.helpDesk = config.helpDesk;
+    ctx.state.trainerMode = config.trainerMode;
+    ctx.state.explainRefusal = explainRefusal;
     await next();
   });
   provider.use(answerDatabaseOutages(provider));

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { brokerUpstreamClient, cqrsAppClient } from '../seeds/clients.ts';
 import { mockTenantId } from '../seeds/personas.ts';
 import {
+  booleanSchema,
   ConfigError,
   dataDirectory,
   type Environment,
@@ -61,6 +62,8 @@ export interface BrokerConfig {
   /** Bearer token for GET /metrics; no token, no metrics endpoint. */
   metricsToken: string | undefined;
   secureCookies: boolean;
+  /** Show the "Why this happened (trainer mode)" box on refusal pages; never in production. */
+  trainerMode: boolean;
   production: boolean;
 }
 
@@ -102,6 +105,7 @@ const schema = z.object({
     .max(30 * 24 * 3600)
     .default(24 * 3600),
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  BROKER_TRAINER_MODE: booleanSchema.optional(),
 });
 
 export function loadConfig(env: Environment): Readonly<BrokerConfig> {
@@ -126,6 +130,9 @@ export function loadConfig(env: Environment): Readonly<BrokerConfig> {
     throw new ConfigError('UPSTREAM_ISSUER: must be https:// when NODE_ENV=production');
   }
   const keys = keyLifecycle(parsed);
+  // The refusal reason helps trainers and testers; on a live service it would tell an attacker why.
+  if (production && parsed.BROKER_TRAINER_MODE === true)
+    throw new ConfigError('BROKER_TRAINER_MODE: must be off when NODE_ENV=production');
   return freeze({
     port: parsed.BROKER_PORT,
     issuer,
@@ -155,6 +162,7 @@ export function loadConfig(env: Environment): Readonly<BrokerConfig> {
     keys,
     metricsToken: parsed.METRICS_TOKEN,
     secureCookies: issuer.startsWith('https://'),
+    trainerMode: !production && (parsed.BROKER_TRAINER_MODE ?? true),
     production,
   });
 }

@@ -10,7 +10,9 @@ import { startSystem } from '../test/helpers/system.ts';
 const folder = path.resolve(process.argv[2] ?? 'screenshots');
 await mkdir(folder, { recursive: true });
 // Trainer mode off: the guide's pages as users see them.
-const system = await startSystem({ env: { MOCK_TRAINER_MODE: 'false', UPSTREAM_TIMEOUT_MS: '15000' } });
+const system = await startSystem({
+  env: { MOCK_TRAINER_MODE: 'false', BROKER_TRAINER_MODE: 'false', UPSTREAM_TIMEOUT_MS: '15000' },
+});
 const browser = await launchBrowser();
 
 async function shoot(page: Page, name: string) {
