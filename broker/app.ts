@@ -24,6 +24,8 @@ import { interactionRoutes } from './interactions/routes.ts';
 import { createMetrics } from './metrics.ts';
 import { logIssuerEvents } from './issuer/events.ts';
 import { followKeys, type IssuerKeys, loadIssuerKeys } from './issuer/keyFollower.ts';
+import type { LogoutDeliverer } from './logout/delivery.ts';
+import { installSignOut, startSignOutDelivery } from './logout/index.ts';
 import { createIssuer } from './issuer/provider.ts';
 import type { UpstreamConnector } from './upstream/connector.ts';
 import { createConnector } from './upstream/index.ts';
@@ -38,7 +40,9 @@ export interface Broker {
   audit: AuditLog;
   /** Re-reads the keys now; instances also do so every BROKER_KEY_REFRESH_SECONDS. */
   refreshKeys(): Promise<void>;
-  /** Stops following the keys: await it before closing the database. */
+  /** Delivers back-channel logout tokens from the outbox (broker/logout/delivery.ts). */
+  logoutDelivery: LogoutDeliverer;
+  /** Stops following the keys and delivering logout tokens: await it before closing the database. */
   stop(): Promise<void>;
 }
 
@@ -51,9 +55,21 @@ export async function createBroker(
   const metrics = createMetrics({ db, token: config.metricsToken });
   const audit = new AuditLog(db, metrics.observe);
   const connector = metrics.timeUpstream(deps.connector ?? createConnector(config.upstream));
-  const parts: BrokerParts = { accounts, metrics, audit, connector };
-
   const keys = await loadIssuerKeys(db);
+  // Logout tokens are signed with the key the issuer in use signs id_tokens with.
+  let signingKey = keys.signing[0];
+  const logoutDelivery = startSignOutDelivery({
+    config,
+    db,
+    audit,
+    logger,
+    signingKey: async () => {
+      if (!signingKey) throw new Error('the broker has no signing key');
+      return signingKey;
+    },
+  });
+  const parts: BrokerParts = { accounts, metrics, audit, connector, logoutDelivery };
+
   let provider = await assembleIssuer(config, deps, parts, keys);
   let handle = provider.callback();
   const app = new Koa();
@@ -73,6 +89,7 @@ export async function createBroker(
       provider = rebuilt;
       handle = rebuilt.callback();
       app.keys = next.cookies;
+      signingKey = next.signing[0];
     },
   });
   return {
@@ -83,7 +100,11 @@ export async function createBroker(
     accounts,
     audit,
     refreshKeys: follower.refresh,
-    stop: follower.stop,
+    logoutDelivery,
+    async stop() {
+      await follower.stop();
+      await logoutDelivery.stop();
+    },
   };
 }
 
@@ -92,13 +113,14 @@ interface BrokerParts {
   metrics: ReturnType<typeof createMetrics>;
   audit: AuditLog;
   connector: UpstreamConnector;
+  logoutDelivery: LogoutDeliverer;
 }
 
 /** The issuer for one set of keys, with the broker's pages and sign-in routes in front of it. */
 async function assembleIssuer(
   config: BrokerConfig,
   deps: { db: Knex; logger: Logger },
-  { accounts, metrics, audit, connector }: BrokerParts,
+  { accounts, metrics, audit, connector, logoutDelivery }: BrokerParts,
   keys: IssuerKeys,
 ): Promise<Provider> {
   const { db, logger } = deps;
@@ -139,6 +161,14 @@ async function assembleIssuer(
   });
   provider.use(home.routes());
   provider.use(rememberSignOut({ confirmPath: '/session/end/confirm', secureCookies: config.secureCookies }));
+  installSignOut(provider, {
+    config,
+    db,
+    audit,
+    logger,
+    deliverer: logoutDelivery,
+    confirmPath: '/session/end/confirm',
+  });
   provider.use(bodyParserFor(['/interaction/']));
   const pendingSignIns = createPendingSignInStore(db);
   provider.use(

@@ -65,6 +65,14 @@ export interface BrokerConfig {
   /** Show the "Why this happened (trainer mode)" box on refusal pages; never in production. */
   trainerMode: boolean;
   production: boolean;
+  /** Sign-out: back-channel logout delivery, and whether RP-initiated sign-out continues to NHSmail. */
+  logout: {
+    pollMs: number;
+    retryBaseMs: number;
+    maxAttempts: number;
+    timeoutMs: number;
+    upstreamEndSession: boolean;
+  };
 }
 
 const schema = z.object({
@@ -106,6 +114,11 @@ const schema = z.object({
     .default(24 * 3600),
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   BROKER_TRAINER_MODE: booleanSchema.optional(),
+  UPSTREAM_END_SESSION: booleanSchema.default(true),
+  LOGOUT_POLL_MS: z.coerce.number().int().min(50).max(60000).default(1000),
+  LOGOUT_RETRY_BASE_MS: z.coerce.number().int().min(10).max(600000).default(2000),
+  LOGOUT_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(10),
+  LOGOUT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60000).default(5000),
 });
 
 export function loadConfig(env: Environment): Readonly<BrokerConfig> {
@@ -164,6 +177,13 @@ export function loadConfig(env: Environment): Readonly<BrokerConfig> {
     secureCookies: issuer.startsWith('https://'),
     trainerMode: !production && (parsed.BROKER_TRAINER_MODE ?? true),
     production,
+    logout: {
+      pollMs: parsed.LOGOUT_POLL_MS,
+      retryBaseMs: parsed.LOGOUT_RETRY_BASE_MS,
+      maxAttempts: parsed.LOGOUT_MAX_ATTEMPTS,
+      timeoutMs: parsed.LOGOUT_TIMEOUT_MS,
+      upstreamEndSession: parsed.UPSTREAM_END_SESSION,
+    },
   });
 }
 

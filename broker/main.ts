@@ -5,6 +5,7 @@ import { createLogger } from '../shared/logger.ts';
 import { deleteExpiredPayloads } from '../shared/oidc/knexAdapter.ts';
 import { createBroker } from './app.ts';
 import { loadConfig } from './config.ts';
+import { deleteExpiredUpstreamSessions } from './logout/upstreamSessions.ts';
 import { brokerMigrations, brokerMigrationTable } from './migrations/index.ts';
 import { seedBroker } from './seed.ts';
 
@@ -17,9 +18,10 @@ if (Number(existing?.count ?? 0) === 0 && !config.production) {
   await seedBroker(db, { cqrsAppUrl: config.cqrsAppUrl, cqrsAppSecret: config.cqrsAppSecret });
   logger.info('seeded the CQRS accounts and the cqrs-app client');
 }
-const { app, stop: stopFollowingKeys } = await createBroker(config, { db, logger });
+const { app, stop: stopBroker } = await createBroker(config, { db, logger });
 const server = await listen(app.callback(), config.port);
 const sweeper = setInterval(() => {
+  deleteExpiredUpstreamSessions(db).catch(() => undefined);
   deleteExpiredPayloads(db).catch((error: unknown) =>
     logger.warn({ err: error }, 'could not delete expired payloads'),
   );
@@ -28,7 +30,8 @@ sweeper.unref();
 logger.info({ issuer: config.issuer, upstream: config.upstream.issuer }, 'CQRS identity broker listening');
 stopOnSignals(logger, async () => {
   clearInterval(sweeper);
-  await stopFollowingKeys();
+  // Stops following the keys and delivering logout tokens (the outbox keeps what is undelivered).
+  await stopBroker();
   await closeServer(server);
   await db.destroy();
 });

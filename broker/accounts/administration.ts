@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { ConflictError, NotFoundError } from '../../shared/errors.ts';
 import { revokeAccountTokens } from '../issuer/revocation.ts';
+import { queueAccountLogouts } from '../logout/sessions.ts';
 import { AccountStore, type CqrsAccount, type NewAccount, normaliseEmail } from './accountStore.ts';
 import { AuditLog } from './audit.ts';
 
@@ -56,21 +57,23 @@ export class AccountAdministration {
       account: CqrsAccount,
       trx: Knex.Transaction,
       audit: (outcome: string, note?: string) => Promise<void>,
+      correlationId: string,
     ) => Promise<T>,
   ): Promise<T> {
     return this.db.transaction(async (trx) => {
       const account = await new AccountStore(trx).findByEmail(email);
       if (!account) throw new AccountNotFoundError(email);
+      const correlationId = randomUUID();
       const audit = (outcome: string, note?: string) =>
         new AuditLog(trx).record({
           event: 'account',
           outcome,
-          correlationId: randomUUID(),
+          correlationId,
           accountId: account.id,
           email: account.email,
           detail: note ? `${note}; by ${this.actor}` : `by ${this.actor}`,
         });
-      return work(account, trx, audit);
+      return work(account, trx, audit, correlationId);
     });
   }
 
@@ -89,11 +92,17 @@ export class AccountAdministration {
     });
   }
 
-  private async recordChange(trx: Knex, account: CqrsAccount, outcome: string, note?: string): Promise<void> {
+  private async recordChange(
+    trx: Knex,
+    account: CqrsAccount,
+    outcome: string,
+    note?: string,
+    correlationId = randomUUID(),
+  ): Promise<void> {
     await new AuditLog(trx).record({
       event: 'account',
       outcome,
-      correlationId: randomUUID(),
+      correlationId,
       accountId: account.id,
       email: account.email,
       detail: `${note ? `${note}; ` : ''}status ${account.status}; by ${this.actor}`,
@@ -102,9 +111,11 @@ export class AccountAdministration {
 
   /** Suspends the account and ends every session, grant and token it holds (even if already suspended). */
   async suspend(email: string): Promise<{ account: CqrsAccount; wasActive: boolean; endedTokens: number }> {
-    return this.change(email, async (account, trx, audit) => {
+    return this.change(email, async (account, trx, audit, correlationId) => {
       const wasActive = account.status === 'active';
       if (wasActive) await new AccountStore(trx).setStatus(account.id, 'suspended');
+      // Written with the suspension: running broker instances tell the apps (broker/logout/delivery.ts).
+      await queueAccountLogouts(trx, account.id, correlationId);
       const endedTokens = await revokeAccountTokens(trx, account.id);
       await audit(
         'suspended',
@@ -158,20 +169,23 @@ export class AccountAdministration {
     source: string,
   ): Promise<{ account: CqrsAccount; outcome: ImportOutcome; endedTokens: number }> {
     return this.db.transaction(async (trx) => {
+      const correlationId = randomUUID();
       const store = new AccountStore(trx);
       const existing = await store.findByEmail(input.email);
       if (existing && sameContent(existing, input))
         return { account: existing, outcome: 'unchanged', endedTokens: 0 };
       const { account, created } = await store.upsert(input, trx);
       let endedTokens = 0;
-      if (existing?.status === 'active' && account.status === 'suspended')
+      if (existing?.status === 'active' && account.status === 'suspended') {
+        await queueAccountLogouts(trx, account.id, correlationId);
         endedTokens = await revokeAccountTokens(trx, account.id);
+      }
       const note = `imported from ${source}${endedTokens > 0 ? `; ${endedTokens} sessions, grants and tokens ended` : ''}`;
       // A status change is audited as such, so that searching for suspensions finds imported ones too.
       let auditOutcome = created ? 'created' : 'updated';
       if (existing && existing.status !== account.status)
         auditOutcome = account.status === 'suspended' ? 'suspended' : 'activated';
-      await this.recordChange(trx, account, auditOutcome, note);
+      await this.recordChange(trx, account, auditOutcome, note, correlationId);
       return { account, outcome: created ? 'created' : 'updated', endedTokens };
     });
   }

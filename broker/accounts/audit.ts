@@ -91,11 +91,13 @@ export class AuditLog {
   async recent(filter: {
     limit: number;
     email?: string;
+    event?: string;
     outcome?: string;
     correlationId?: string;
   }): Promise<StoredAuditEvent[]> {
     const query = this.db<AuditRow>('audit_events').orderBy('id', 'desc').limit(filter.limit);
     if (filter.email) query.where({ email_hash: await this.hashEmail(filter.email) });
+    if (filter.event) query.where({ event: filter.event });
     if (filter.outcome) query.where({ outcome: filter.outcome });
     if (filter.correlationId) query.where({ correlation_id: filter.correlationId });
     return (await query).map((row) => ({

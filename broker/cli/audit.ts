@@ -9,6 +9,7 @@ import { printJson, printTable } from './output.ts';
 
 interface AuditOptions {
   email?: string;
+  event?: string;
   outcome?: string;
   correlationId?: string;
   limit: number;
@@ -18,11 +19,14 @@ interface AuditOptions {
 export function registerAuditCommand(program: Command): void {
   program
     .command('audit')
-    .description('recent audit events: sign-in decisions and administrators’ changes, newest first')
+    .description(
+      'recent audit events: sign-in decisions, sign-outs and logout deliveries to apps, administrators’ changes; newest first',
+    )
     .option('--email <email>', "only this user's events")
+    .option('--event <event>', 'only this kind of event: sign_in, account, logout, client, signing_key')
     .option(
       '--outcome <outcome>',
-      'only this outcome, e.g. success, no_account, account_suspended, suspended',
+      'only this outcome, e.g. success, no_account, account_suspended, suspended, delivered, delivery_failed',
     )
     .option('--correlation-id <id>', 'only the events of this correlation id (shown on error pages)')
     .option('--limit <n>', 'at most this many events', integerBetween(1, 10_000), 50)
@@ -32,6 +36,7 @@ export function registerAuditCommand(program: Command): void {
         const events = await new AuditLog(db).recent({
           limit: options.limit,
           ...(options.email ? { email: options.email } : {}),
+          ...(options.event ? { event: options.event } : {}),
           ...(options.outcome ? { outcome: options.outcome } : {}),
           ...(options.correlationId ? { correlationId: options.correlationId } : {}),
         });

@@ -19,6 +19,7 @@ import { signInGate } from '../accounts/signInGate.ts';
 import type { BrokerConfig } from '../config.ts';
 import { type UpstreamConnector, UpstreamError } from '../upstream/connector.ts';
 import { finishFirstPartyConsent } from './consent.ts';
+import { type UpstreamSessionResult, upstreamSessionOf } from '../logout/upstreamSessions.ts';
 import type { PendingSignInStore } from './pendingSignIns.ts';
 import { clearReauthentication, mustReauthenticate } from './reauthentication.ts';
 import { SignInRefused, signInRefusals } from './signInRefused.ts';
@@ -117,7 +118,7 @@ export function interactionRoutes(options: {
       detail: decision.linkedNow ? 'linked on first sign-in' : undefined,
     });
     clearReauthentication(ctx);
-    await finishLogin(ctx, interaction, decision.account.id);
+    await finishLogin(ctx, interaction, decision.account.id, upstreamSessionOf(identity));
   });
 
   /** The browser's interaction; none at all means a callback opened in a browser that never started it. */
@@ -142,13 +143,19 @@ function refuseUpstream(audit: { clientId: string }, retryHref: string) {
  * interactionFinished without reading the interaction a second time: store the result on the one we
  * hold and send the browser back to oidc-provider's authorization endpoint.
  */
-async function finishLogin(ctx: Context, interaction: Interaction, accountId: string): Promise<void> {
+async function finishLogin(
+  ctx: Context,
+  interaction: Interaction,
+  accountId: string,
+  // Linked to the broker session when it resumes, for front-channel logout (broker/logout/).
+  upstream: UpstreamSessionResult,
+): Promise<void> {
   const login = { accountId, amr: ['pwd'], remember: true };
   // A first-party app's prompt=consent (offline_access) is answered by signing in: no consent screen.
   const consentAsked = String(interaction.params.prompt ?? '')
     .split(' ')
     .includes('consent');
-  interaction.result = consentAsked ? { login, consent: {} } : { login };
+  interaction.result = consentAsked ? { login, consent: {}, upstream } : { login, upstream };
   await interaction.save(interaction.exp - Math.floor(Date.now() / 1000));
   ctx.status = 303;
   ctx.redirect(interaction.returnTo);

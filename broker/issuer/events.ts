@@ -35,7 +35,8 @@ export function logIssuerEvents(provider: Provider, logger: Logger): void {
   provider.on('backchannel.success', (ctx, client) => {
     logger.info(
       { correlationId: correlationIdOf(ctx), clientId: client.clientId },
-      'back-channel logout sent',
+      // Queued in the logout outbox (broker/logout/index.ts); the delivery is audited when it happens.
+      'back-channel logout queued',
     );
   });
   provider.on('backchannel.error', (ctx, error, client) => {

@@ -6,6 +6,7 @@ import {
   oidcPayloadOwnersMigration,
   oidcStorageMigration,
 } from '../../shared/oidc/migration.ts';
+import { logoutMigration } from '../logout/migration.ts';
 
 const accounts: Migration = {
   name: '0002_cqrs_accounts',
@@ -112,5 +113,6 @@ export const brokerMigrations: readonly Migration[] = [
   keyActivationMigration,
   pendingSignIns,
   oidcPayloadOwnersMigration,
+  logoutMigration,
 ];
 export const brokerMigrationTable = 'broker_migrations';

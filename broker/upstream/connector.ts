@@ -12,6 +12,12 @@ export interface UpstreamIdentity {
    */
   emailDomainVerified?: boolean | undefined;
   name: string | undefined;
+  /** The upstream id_token's `sid`: front-channel logout names the session by it. */
+  sessionId: string | undefined;
+  /** The upstream issuer, the `iss` of front-channel logout requests. */
+  issuer: string;
+  /** Entra's optional `login_hint` claim, sent back as end_session's `logout_hint`. */
+  loginHint?: string | undefined;
 }
 
 export interface SignInRequest {

@@ -204,6 +204,9 @@ export class EntraConnector implements UpstreamConnector {
         email: email?.toLowerCase(),
         emailDomainVerified,
         name: typeof claims.name === 'string' ? claims.name : undefined,
+        sessionId: typeof claims.sid === 'string' ? claims.sid : undefined,
+        issuer: claims.iss,
+        loginHint: typeof claims.login_hint === 'string' ? claims.login_hint : undefined,
       };
     } catch (caught) {
       throw classify(caught);
