@@ -14,7 +14,7 @@ import * as oidc from 'openid-client';
 import type { Logger } from '../shared/logger.ts';
 import type { BrokerClient, PendingLogin, SignedInUser, TokenSet } from './brokerClient.ts';
 import type { CqrsAppConfig } from './config.ts';
-import { destroySessionsForBrokerSid } from './sessionStore.ts';
+import { destroySessionsForBrokerSid, destroySessionsForBrokerSubject } from './sessionStore.ts';
 
 interface AppSession {
   pending?: PendingLogin;
@@ -143,8 +143,11 @@ export function appRoutes(options: {
     const token = typeof body.logout_token === 'string' ? body.logout_token : '';
     ctx.set('Cache-Control', 'no-store');
     try {
-      const { sid } = await client.verifyLogoutToken(token);
-      const ended = sid ? await destroySessionsForBrokerSid(db, sid) : 0;
+      const { sid, sub } = await client.verifyLogoutToken(token);
+      // Back-Channel Logout 1.0 §2.7: the session named by sid, else every session of sub.
+      let ended = 0;
+      if (sid) ended = await destroySessionsForBrokerSid(db, sid);
+      else if (sub) ended = await destroySessionsForBrokerSubject(db, sub);
       logger.info({ correlationId: ctx.state.correlationId, ended }, 'back-channel logout');
       ctx.status = 200;
       ctx.body = '';

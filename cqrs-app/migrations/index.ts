@@ -32,5 +32,22 @@ const initial: Migration = {
   },
 };
 
-export const cqrsAppMigrations: readonly Migration[] = [initial, keyActivationMigration];
+const sessionSubject: Migration = {
+  name: '0020_session_subject',
+  async up(db: Knex) {
+    // The broker's `sub`: a logout token without a sid ends every session of that user.
+    await db.schema.alterTable('app_sessions', (table) => {
+      table.string('broker_sub', 255);
+      table.index(['broker_sub']);
+    });
+  },
+  async down(db: Knex) {
+    await db.schema.alterTable('app_sessions', (table) => {
+      table.dropIndex(['broker_sub']);
+      table.dropColumn('broker_sub');
+    });
+  },
+};
+
+export const cqrsAppMigrations: readonly Migration[] = [initial, keyActivationMigration, sessionSubject];
 export const cqrsAppMigrationTable = 'cqrs_app_migrations';
