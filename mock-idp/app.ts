@@ -24,6 +24,7 @@ import { trainerPanel } from './control/trainerPanel.ts';
 import { loginRoutes } from './provider/login.ts';
 import { createMockProvider, entraRoutes } from './provider/provider.ts';
 import { tokenFaults } from './provider/tokenFaults.ts';
+import { frontchannelAfterConfirm } from './provider/logout.ts';
 import { notFound, when } from '../shared/http/when.ts';
 import { skins } from './views/skins.ts';
 
@@ -79,6 +80,12 @@ export async function createMockIdp(
     else if (ctx.path === '/.well-known/openid-configuration') ctx.throw(404);
     await next();
   });
+  provider.use(
+    frontchannelAfterConfirm(provider, db, {
+      confirmPath: `${routes.end_session}/confirm`,
+      issuer: config.issuer,
+    }),
+  );
 
   const parseBody = bodyParser({
     enableTypes: ['form', 'json'],
@@ -106,7 +113,7 @@ export async function createMockIdp(
   const csrf = csrfProtection({ secureCookies: config.secureCookies, cookieName: 'nhsmail_csrf' });
   const login = loginRoutes({ config, db, provider, logger });
   const control = controlRoutes({ config, db });
-  const home = homeRoutes({ config, db });
+  const home = homeRoutes({ config, db, provider });
   const isControl = (ctx: Context) => ctx.path.startsWith('/_mock/');
   const isLogin = (ctx: Context) => ctx.path.startsWith(`${routes.interaction}/`) || ctx.path === '/unlock';
   const panel = trainerPanel(db);

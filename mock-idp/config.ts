@@ -36,6 +36,8 @@ export interface MockIdpConfig {
     secret: string;
     redirectUris: string[];
     postLogoutRedirectUris: string[];
+    /** Loaded in an iframe when the user signs out here (Entra's front-channel logout URL). */
+    frontchannelLogoutUri: string | undefined;
   };
   logLevel: string;
   /** Believe X-Forwarded-* headers (behind a TLS-terminating proxy). */
@@ -63,7 +65,13 @@ const schema = z.object({
   MOCK_BROKER_CLIENT_ID: z.string().min(1).default(brokerUpstreamClient.clientId),
   MOCK_BROKER_CLIENT_SECRET: z.string().min(16).default(brokerUpstreamClient.developmentSecret),
   MOCK_BROKER_REDIRECT_URIS: z.string().default(`http://localhost:3000${brokerUpstreamClient.redirectPath}`),
-  MOCK_BROKER_POST_LOGOUT_REDIRECT_URIS: z.string().default('http://localhost:3000/'),
+  MOCK_BROKER_POST_LOGOUT_REDIRECT_URIS: z
+    .string()
+    .default('http://localhost:3000/,http://localhost:3000/upstream/signed-out'),
+  // Empty turns it off.
+  MOCK_BROKER_FRONTCHANNEL_LOGOUT_URI: z
+    .union([urlSchema, z.literal('')])
+    .default('http://localhost:3000/upstream/frontchannel-logout'),
   LOG_LEVEL: logLevelSchema.default('info'),
   TRUST_PROXY: trustProxySchema,
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
@@ -120,6 +128,7 @@ export function loadConfig(env: Environment): Readonly<MockIdpConfig> {
         parsed.MOCK_BROKER_POST_LOGOUT_REDIRECT_URIS,
         'MOCK_BROKER_POST_LOGOUT_REDIRECT_URIS',
       ),
+      frontchannelLogoutUri: parsed.MOCK_BROKER_FRONTCHANNEL_LOGOUT_URI || undefined,
     },
     logLevel: parsed.LOG_LEVEL,
     trustProxy: parsed.TRUST_PROXY,

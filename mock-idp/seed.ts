@@ -40,6 +40,9 @@ export async function seedMockIdp(db: Knex, config: MockIdpConfig): Promise<void
       client_name: 'CQRS identity broker',
       redirect_uris: config.brokerClient.redirectUris,
       post_logout_redirect_uris: config.brokerClient.postLogoutRedirectUris,
+      ...(config.brokerClient.frontchannelLogoutUri
+        ? { frontchannel_logout_uri: config.brokerClient.frontchannelLogoutUri }
+        : {}),
       grant_types: ['authorization_code'],
       response_types: ['code'],
       // No subject_type: `pairwise` would need a sector_identifier_uri once the redirect URIs span

@@ -4,6 +4,9 @@ import Router from '@koa/router';
 import type { Knex } from 'knex';
 import { personas } from '../../seeds/personas.ts';
 import type { MockIdpConfig } from '../config.ts';
+import type Provider from 'oidc-provider';
+import { AccountStore } from '../directory/accounts.ts';
+import { signedInAccountId } from '../provider/logout.ts';
 import { entraRoutes } from '../provider/provider.ts';
 import { scenarios } from '../scenarios/index.ts';
 
@@ -26,11 +29,16 @@ export async function trainerPersonas(db: Knex): Promise<TrainerPersona[]> {
   }));
 }
 
-export function homeRoutes(options: { config: MockIdpConfig; db: Knex }): Router {
-  const { config, db } = options;
+export function homeRoutes(options: { config: MockIdpConfig; db: Knex; provider: Provider }): Router {
+  const { config, db, provider } = options;
   const router = new Router();
   router.get('/', async (ctx) => {
+    // Whether this browser is signed in to the mock, and as whom: testers switch personas by it.
+    const accountId = await signedInAccountId(ctx, provider, db);
+    const signedInAs = accountId ? await new AccountStore(db).findByOid(accountId) : undefined;
+    ctx.set('Cache-Control', 'no-store');
     await ctx.render('home', {
+      signedInAs: signedInAs?.email,
       title: 'Mock NHSmail for testing',
       issuer: config.issuer,
       discovery: `${config.baseUrl}${entraRoutes(config.tenantId).discovery}`,

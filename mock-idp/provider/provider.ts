@@ -11,6 +11,7 @@ import type { MockIdpConfig } from '../config.ts';
 import { AccountStore } from '../directory/accounts.ts';
 import { loginPolicy } from './loginPolicy.ts';
 import { type ClientCache, entraSubject, installEntraClients } from './clients.ts';
+import { loginHintFor, logoutSource } from './logout.ts';
 
 /** koa-views adds `render` to every context (app.ts). */
 type RenderingContext = KoaContextWithOIDC & { render: (view: string, locals: object) => Promise<void> };
@@ -57,7 +58,7 @@ export async function createMockProvider(
     },
     scopes: ['openid', 'email', 'profile', 'offline_access'],
     claims: {
-      openid: ['sub', 'oid', 'tid', 'ver', 'name', 'preferred_username'],
+      openid: ['sub', 'oid', 'tid', 'ver', 'name', 'preferred_username', 'login_hint'],
       email: ['email'],
       profile: ['name', 'given_name', 'family_name'],
     },
@@ -68,6 +69,8 @@ export async function createMockProvider(
     async pairwiseIdentifier(_ctx, accountId, client) {
       return entraSubject(config.tenantId, client.clientId, accountId);
     },
+    // Entra's app registrations have a front-channel logout URL; oidc-provider 9 no longer knows it.
+    extraClientMetadata: { properties: ['frontchannel_logout_uri'] },
     clientDefaults: {
       grant_types: ['authorization_code'],
       response_types: ['code'],
@@ -84,12 +87,10 @@ export async function createMockProvider(
       devInteractions: { enabled: false },
       userinfo: { enabled: true },
       revocation: { enabled: true },
-      // Testers sign out here to switch persona in one browser: the broker does not end this session.
+      // Entra's end_session and single sign-out: mock-idp/provider/logout.ts.
       rpInitiatedLogout: {
         enabled: true,
-        async logoutSource(ctx, form) {
-          await (ctx as RenderingContext).render('logout', { title: 'Sign out of NHSmail', form });
-        },
+        logoutSource: (ctx, form) => logoutSource(provider, config)(ctx, form),
         async postLogoutSuccessSource(ctx) {
           await (ctx as RenderingContext).render('logged-out', { title: 'Signed out' });
         },
@@ -111,6 +112,7 @@ export async function createMockProvider(
             family_name: account.familyName,
             preferred_username: account.email,
             email: account.email,
+            login_hint: loginHintFor(config.tenantId, account.oid),
           };
         },
       };
@@ -141,5 +143,8 @@ export async function createMockProvider(
 
   const provider = new Provider(config.issuer, configuration);
   installHashedClientSecrets(provider);
+  // Entra's id_tokens always carry the session's `sid`; oidc-provider adds it only for back-channel
+  // clients (lib/models/client.js includeSid), so say yes for every client.
+  (provider.Client.prototype as unknown as { includeSid(): boolean }).includeSid = () => true;
   return { provider, clients: installEntraClients(provider) };
 }
