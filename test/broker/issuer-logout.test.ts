@@ -4,6 +4,7 @@ import test from 'ava';
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
 import { personaByEmail } from '../../seeds/personas.ts';
+import { eventually } from '../helpers/eventually.ts';
 import { type HttpSession, mainText, type Page } from '../helpers/httpSession.ts';
 import {
   authorizationRequest,
@@ -71,7 +72,11 @@ test('RP-initiated logout confirms, returns to the registered URI with state, an
   t.is(confirmation.status, 200);
   t.is(confirmation.$('[data-testid=page-heading]').text().trim(), 'Sign out of CQRS');
   t.is(done.status, 303);
-  t.is(done.headers.get('location'), `${host.url}/signed-out?state=logout-state-1`);
+  // On through NHSmail's end_session (which signs this account out without asking) and back.
+  const landed = await session.get(new URL(done.headers.get('location') ?? '', done.url).href);
+  t.true(landed.trail[0]?.startsWith(`${system.mockConfig.issuer.replace('/v2.0', '')}/oauth2/v2.0/logout?`));
+  t.true(landed.trail.includes(`${system.brokerUrl}/upstream/signed-out`));
+  t.is(landed.url, `${host.url}/signed-out?state=logout-state-1`);
   const afterwards = await promptNone(client, session);
   t.is(afterwards?.searchParams.get('error'), 'login_required');
   t.is(afterwards?.searchParams.get('code'), null);
@@ -135,6 +140,12 @@ test('signing out sends every back-channel client of the session a valid logout 
   t.is(done.status, 303);
 
   const jwks = createRemoteJWKSet(new URL(first.config.serverMetadata().jwks_uri ?? ''));
+  // Delivered from the logout outbox after the sign-out answered: wait for them, within a bound.
+  await eventually(() =>
+    [first, second].every((client) =>
+      host.posts.some((post) => post.path === backchannelPaths.get(client.clientId)),
+    ),
+  );
   for (const client of [first, second]) {
     const received = host.posts.filter((post) => post.path === backchannelPaths.get(client.clientId));
     t.is(received.length, 1, `${client.clientId} was told once`);

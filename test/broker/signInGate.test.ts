@@ -11,6 +11,8 @@ const identity: UpstreamIdentity = {
   objectId: '1c7a2d63-0e2f-4b8c-9d4a-2f3e4d5c6b72',
   email: 'tom.jones@nhs.net',
   name: 'Tom Jones',
+  sessionId: undefined,
+  issuer: `http://127.0.0.1:1/${tenantId}/v2.0`,
 };
 
 function account(overrides: Partial<CqrsAccount>): CqrsAccount {

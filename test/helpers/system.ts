@@ -77,7 +77,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
   const mockConfig = loadMockConfig({
     MOCK_IDP_URL: mockUrl,
     MOCK_BROKER_REDIRECT_URIS: `${brokerUrl}/upstream/callback`,
-    MOCK_BROKER_POST_LOGOUT_REDIRECT_URIS: `${brokerUrl}/`,
+    MOCK_BROKER_POST_LOGOUT_REDIRECT_URIS: `${brokerUrl}/,${brokerUrl}/upstream/signed-out`,
+    MOCK_BROKER_FRONTCHANNEL_LOGOUT_URI: `${brokerUrl}/upstream/frontchannel-logout`,
     // Well past the broker's upstream timeout below, which itself leaves room for a loaded machine.
     MOCK_SLOW_RESPONSE_MS: '7000',
     ...common,

@@ -105,6 +105,7 @@ postgresTest('two broker instances on one PostgreSQL database publish the same k
       system.broker.app.keys,
       'the same cookie keys, so either instance reads the other’s cookies',
     );
+    await second.stop();
   } finally {
     await secondDb.destroy();
     await system.close();
