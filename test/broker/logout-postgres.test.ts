@@ -23,7 +23,7 @@ postgresTest('a suspension reaches the app once when two broker instances delive
     logger: createLogger('broker-2', 'silent'),
   });
   t.teardown(async () => {
-    await second.logoutDelivery.stop();
+    await second.stop();
     await secondDb.destroy();
     await host.close();
     await system.close();
