@@ -2,7 +2,8 @@
 // fresh schema) behind nginx terminating TLS, an https issuer, Secure cookies, X-Forwarded-* believed
 // from nginx's address only, and a complete sign-in through the mock that starts on one instance and
 // ends on the other. Each service runs as docker-compose.yml runs it: `node <service>/main.ts`.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import https from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import test from 'ava';
@@ -145,6 +146,26 @@ postgresTest(
     };
     t.is(discovery.issuer, issuer);
     t.is(discovery.authorization_endpoint, `${issuer}/auth`);
+
+    // Through nginx, a caller's own Host header does not move the endpoints either.
+    const ca = await readFile(tls.certificate);
+    const spoofed = await new Promise<{ authorization_endpoint: string }>((resolve, reject) => {
+      const request = https.request(
+        `${issuer}/.well-known/openid-configuration`,
+        { ca, headers: { host: 'attacker.example' }, servername: '' },
+        (response) => {
+          let body = '';
+          response.setEncoding('utf8');
+          response.on('data', (chunk: string) => {
+            body += chunk;
+          });
+          response.on('end', () => resolve(JSON.parse(body) as { authorization_endpoint: string }));
+        },
+      );
+      request.on('error', reject);
+      request.end();
+    });
+    t.is(spoofed.authorization_endpoint, `${issuer}/auth`);
 
     // Straight to an instance, forwarded headers are not believed: they come from no proxy.
     for (const port of brokerPorts) {
