@@ -232,7 +232,8 @@ export interface RelyingPartyFixture {
 
 /** What most issuer tests start with: the services, a loopback host for the app's URIs, one client. */
 export async function startRelyingPartyFixture(): Promise<RelyingPartyFixture> {
-  const system = await startSystem();
+  // Pages as a live service's users see them: no trainer box naming protocol details.
+  const system = await startSystem({ env: { BROKER_TRAINER_MODE: 'false' } });
   const host = await startRelyingPartyHost();
   const client = await registerClient(system, host);
   return {
