@@ -81,17 +81,22 @@ export interface PendingAuthorization {
   codeVerifier: string;
 }
 
-/** A well-formed authorization request (PKCE S256, state, nonce); `parameters` override or add. */
-export async function authorizationRequest(
-  target: Target,
+/**
+ * A well-formed authorization request for any openid-client configuration: PKCE S256, state and
+ * nonce; `parameters` override or add. The test suite's relying party builds its requests with it too.
+ */
+export async function pkceAuthorizationRequest(
+  config: oidc.Configuration,
+  redirectUri: string,
+  scope: string,
   parameters: Record<string, string> = {},
 ): Promise<PendingAuthorization> {
   const codeVerifier = oidc.randomPKCECodeVerifier();
   const state = oidc.randomState();
   const nonce = oidc.randomNonce();
-  const url = oidc.buildAuthorizationUrl(target.config, {
-    redirect_uri: target.options.redirectUri,
-    scope: target.options.scope,
+  const url = oidc.buildAuthorizationUrl(config, {
+    redirect_uri: redirectUri,
+    scope,
     code_challenge: await oidc.calculatePKCECodeChallenge(codeVerifier),
     code_challenge_method: 'S256',
     state,
@@ -99,6 +104,19 @@ export async function authorizationRequest(
     ...parameters,
   });
   return { url, state, nonce, codeVerifier };
+}
+
+/** The target's authorization request with its own redirect URI and scope. */
+export function authorizationRequest(
+  target: Target,
+  parameters: Record<string, string> = {},
+): Promise<PendingAuthorization> {
+  return pkceAuthorizationRequest(
+    target.config,
+    target.options.redirectUri,
+    target.options.scope,
+    parameters,
+  );
 }
 
 /** Whether `url` is the client's redirect URI (what the browser would load next). */

@@ -10,6 +10,7 @@ import { seededPassword } from '../../seeds/personas.ts';
 import { addClient } from '../../shared/oidc/clientStore.ts';
 import { HttpSession, type Page } from './httpSession.ts';
 import { startSystem, type TestSystem } from './system.ts';
+import { type PendingAuthorization, pkceAuthorizationRequest } from '../../broker/conformance/target.ts';
 
 export const fullScope = 'openid email profile cqrs offline_access';
 
@@ -93,31 +94,14 @@ export async function registerClient(
   return { clientId, secret, redirectUri, config: await discoverBroker(system, clientId, secret) };
 }
 
-export interface PendingAuthorization {
-  url: URL;
-  state: string;
-  nonce: string;
-  codeVerifier: string;
-}
+export type { PendingAuthorization };
 
 /** The authorization request openid-client builds: PKCE S256, state and nonce, full scope by default. */
-export async function authorizationRequest(
+export function authorizationRequest(
   client: TestClient,
   parameters: Record<string, string> = {},
 ): Promise<PendingAuthorization> {
-  const codeVerifier = oidc.randomPKCECodeVerifier();
-  const state = oidc.randomState();
-  const nonce = oidc.randomNonce();
-  const url = oidc.buildAuthorizationUrl(client.config, {
-    redirect_uri: client.redirectUri,
-    scope: fullScope,
-    code_challenge: await oidc.calculatePKCECodeChallenge(codeVerifier),
-    code_challenge_method: 'S256',
-    state,
-    nonce,
-    ...parameters,
-  });
-  return { url, state, nonce, codeVerifier };
+  return pkceAuthorizationRequest(client.config, client.redirectUri, fullScope, parameters);
 }
 
 export interface BrowserOutcome {
