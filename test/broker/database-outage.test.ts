@@ -7,7 +7,7 @@ import { signInAs } from '../helpers/flows.ts';
 import { HttpSession, mainText } from '../helpers/httpSession.ts';
 import { postgresRequired, postgresUrl } from '../helpers/postgres.ts';
 import { startSystem, type TestSystem } from '../helpers/system.ts';
-import { startTcpProxy, type TcpProxy } from '../helpers/tcpProxy.ts';
+import { proxyToPostgres, type TcpProxy } from '../helpers/tcpProxy.ts';
 
 // CI=true makes an unreachable PostgreSQL a failure here; locally these tests are reported as skipped.
 const { run } = await postgresRequired();
@@ -17,11 +17,9 @@ let proxy: TcpProxy;
 let system: TestSystem;
 test.before(async () => {
   if (!run) return;
-  const server = new URL(postgresUrl);
-  proxy = await startTcpProxy({ host: server.hostname, port: Number(server.port || 5432) });
-  const throughProxy = new URL(postgresUrl);
-  throughProxy.host = `127.0.0.1:${proxy.port}`;
-  system = await startSystem({ brokerPostgresUrl: throughProxy.href });
+  const throughProxy = await proxyToPostgres(postgresUrl);
+  proxy = throughProxy.proxy;
+  system = await startSystem({ brokerPostgresUrl: throughProxy.url });
 });
 test.after.always(async () => {
   proxy?.restore();

@@ -47,3 +47,12 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     },
   };
 }
+
+/** A proxy in front of the test PostgreSQL server, and the connection URL that goes through it. */
+export async function proxyToPostgres(postgresUrl: string): Promise<{ proxy: TcpProxy; url: string }> {
+  const target = new URL(postgresUrl);
+  const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
+  const throughProxy = new URL(postgresUrl);
+  throughProxy.host = `127.0.0.1:${proxy.port}`;
+  return { proxy, url: throughProxy.href };
+}

@@ -23,7 +23,7 @@ import {
   postgresRequired,
   postgresUrl,
 } from '../helpers/postgres.ts';
-import { startTcpProxy, type TcpProxy } from '../helpers/tcpProxy.ts';
+import { proxyToPostgres, type TcpProxy } from '../helpers/tcpProxy.ts';
 
 // CI=true makes an unreachable PostgreSQL a failure here; locally these tests are reported as skipped.
 const { run } = await postgresRequired();
@@ -39,12 +39,10 @@ let dataDir: string;
 
 test.before(async () => {
   if (!run) return;
-  const target = new URL(postgresUrl);
-  proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
-  const throughProxy = new URL(postgresUrl);
-  throughProxy.host = `127.0.0.1:${proxy.port}`;
+  const throughProxy = await proxyToPostgres(postgresUrl);
+  proxy = throughProxy.proxy;
   schema = await createPostgresSchema(postgresUrl);
-  db = createDatabase({ url: throughProxy.href, schema, sqliteFile: '' });
+  db = createDatabase({ url: throughProxy.url, schema, sqliteFile: '' });
   server = http.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   mockUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
