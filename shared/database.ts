@@ -1,10 +1,11 @@
-// One knex layer for every service: SQLite (WAL, foreign keys on) by default, PostgreSQL when a
-// connection URL is given. Migrations are plain modules listed in code, so they run the same from a
-// clone, a test or a container with no file scanning.
+// One knex layer for every service: SQLite (Node's built-in driver, WAL, foreign keys on) by default,
+// PostgreSQL when a connection URL is given. Migrations are plain modules listed in code, so they run
+// the same from a clone, a test or a container with no file scanning.
 import fs from 'node:fs';
 import path from 'node:path';
 import knex, { type Knex } from 'knex';
 import pg from 'pg';
+import { execute, NodeSqliteClient } from './sqliteClient.ts';
 
 export type Database = Knex;
 
@@ -63,9 +64,14 @@ function openDatabase(options: DatabaseOptions): Knex {
   }
   fs.mkdirSync(path.dirname(options.sqliteFile), { recursive: true });
   return knex({
-    client: 'sqlite3',
+    client: NodeSqliteClient as unknown as Knex.Config['client'],
     connection: { filename: options.sqliteFile },
     useNullAsDefault: true,
+    // Node's built-in SQLite driver (shared/sqliteClient.ts): scripts/bench/sqliteSettings.ts measured
+    // 60-70 µs of CPU per statement against 130-165 µs for the `sqlite3` package, and 2-3 times the
+    // operations per second. It runs each statement on the event loop: while another process (the
+    // CLI) holds the write lock, a write here waits up to busy_timeout with the loop stopped; with one
+    // connection the process's other statements would wait behind it anyway.
     // One connection per process. Measured with scripts/bench/sqliteSettings.ts on this project's
     // 2-core machine (busy with other work, so noisy): a pool of 2 or 4 cost more CPU per statement
     // than one connection in 11 of 14 paired runs, with no steady gain in throughput. With one
@@ -76,8 +82,13 @@ function openDatabase(options: DatabaseOptions): Knex {
     pool: {
       min: 1,
       max: 1,
-      afterCreate(connection: SqliteConnection, done: (error: Error | null, connection: unknown) => void) {
-        connection.exec(sqliteServerSettings, (error) => done(error, connection));
+      afterCreate(connection: unknown, done: (error: Error | null, connection: unknown) => void) {
+        try {
+          execute(connection, sqliteServerSettings);
+          done(null, connection);
+        } catch (caught) {
+          done(caught as Error, connection);
+        }
       },
     },
   });
@@ -103,10 +114,6 @@ export const sqliteServerSettings = [
   'PRAGMA temp_store = MEMORY',
   'PRAGMA journal_size_limit = 67108864',
 ].join('; ');
-
-interface SqliteConnection {
-  exec(sql: string, callback: (error: Error | null) => void): void;
-}
 
 /** Applies every migration not yet applied, in order. */
 export async function migrate(

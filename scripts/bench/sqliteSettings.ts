@@ -1,5 +1,5 @@
 // `node scripts/bench/sqliteSettings.ts [rounds]`: the measurement behind shared/database.ts's SQLite
-// settings and single connection. A statement mix shaped like the broker's (insert a payload, read it,
+// driver, settings and single connection. A statement mix shaped like the broker's (insert a payload, read it,
 // look up by an indexed column, mark it consumed, read it again, delete half) runs from 10 concurrent
 // callers against a fresh file on the data disk for each variant, rounds interleaved so a busy machine
 // disturbs them alike; it prints operations/s, CPU µs per statement (this process, libuv threads
@@ -9,38 +9,55 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import knex from 'knex';
+import knex, { type Knex } from 'knex';
 import { dataDirectory } from '../../shared/config.ts';
 import { sqliteServerSettings } from '../../shared/database.ts';
+import { execute, NodeSqliteClient } from '../../shared/sqliteClient.ts';
 import { percentile } from './load.ts';
 
-const variants = [
+// `sqlite3`: the npm package (statements run on libuv worker threads); `node:sqlite`: Node's built-in
+// driver (statements run on the calling thread), the one shared/database.ts uses.
+type Driver = 'sqlite3' | 'node:sqlite';
+const variants: Array<{ name: string; driver: Driver; pool: number; settings: string }> = [
   {
-    name: 'WAL, synchronous=FULL (before)',
+    name: 'sqlite3, WAL, synchronous=FULL',
+    driver: 'sqlite3',
     pool: 1,
     settings: 'PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000',
   },
   {
-    name: 'WAL, synchronous=NORMAL',
+    name: 'sqlite3, WAL, synchronous=NORMAL',
+    driver: 'sqlite3',
     pool: 1,
     settings: 'PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000',
   },
-  { name: 'chosen settings, 1 connection', pool: 1, settings: sqliteServerSettings },
-  { name: 'chosen settings, pool of 2', pool: 2, settings: sqliteServerSettings },
-  { name: 'chosen settings, pool of 4', pool: 4, settings: sqliteServerSettings },
+  { name: 'sqlite3, chosen settings', driver: 'sqlite3', pool: 1, settings: sqliteServerSettings },
+  { name: 'sqlite3, chosen, pool of 2', driver: 'sqlite3', pool: 2, settings: sqliteServerSettings },
+  { name: 'node:sqlite, chosen settings', driver: 'node:sqlite', pool: 1, settings: sqliteServerSettings },
 ];
-const operations = 2000;
-const concurrency = 10;
-const statementsPerOperation = 5.5;
 
-async function measure(variant: (typeof variants)[number], directory: string) {
-  const db = knex({
+function openVariant(variant: (typeof variants)[number], filename: string) {
+  const pool = { min: 1, max: variant.pool };
+  if (variant.driver === 'node:sqlite') {
+    return knex({
+      client: NodeSqliteClient as unknown as Knex.Config['client'],
+      connection: { filename },
+      useNullAsDefault: true,
+      pool: {
+        ...pool,
+        afterCreate(connection: unknown, done: (error: Error | null, connection: unknown) => void) {
+          execute(connection, variant.settings);
+          done(null, connection);
+        },
+      },
+    });
+  }
+  return knex({
     client: 'sqlite3',
-    connection: { filename: path.join(directory, `${randomBytes(4).toString('hex')}.sqlite`) },
+    connection: { filename },
     useNullAsDefault: true,
     pool: {
-      min: 1,
-      max: variant.pool,
+      ...pool,
       afterCreate(
         connection: { exec: (sql: string, done: (error: Error | null) => void) => void },
         done: (error: Error | null, connection: unknown) => void,
@@ -49,6 +66,13 @@ async function measure(variant: (typeof variants)[number], directory: string) {
       },
     },
   });
+}
+const operations = 2000;
+const concurrency = 10;
+const statementsPerOperation = 5.5;
+
+async function measure(variant: (typeof variants)[number], directory: string) {
+  const db = openVariant(variant, path.join(directory, `${randomBytes(4).toString('hex')}.sqlite`));
   await db.schema.createTable('payloads', (table) => {
     table.string('id').primary();
     table.text('payload');

@@ -3,6 +3,7 @@
 // pg_total_relation_size of every table in the run's schema (indexes and TOAST included).
 import { stat } from 'node:fs/promises';
 import knex, { type Knex } from 'knex';
+import { NodeSqliteClient } from '../../shared/sqliteClient.ts';
 
 export interface DatabaseSize {
   /** Bytes of live data: what grows per sign-in. */
@@ -27,7 +28,11 @@ async function fileSize(file: string): Promise<number> {
 export function sqliteSizeProbe(file: string): SizeProbe {
   let db: Knex | undefined;
   const pragma = async (name: string) => {
-    db ??= knex({ client: 'sqlite3', connection: { filename: file }, useNullAsDefault: true });
+    db ??= knex({
+      client: NodeSqliteClient as unknown as Knex.Config['client'],
+      connection: { filename: file },
+      useNullAsDefault: true,
+    });
     const rows = (await db.raw(`PRAGMA ${name}`)) as Array<Record<string, number>>;
     return Number(Object.values(rows[0] ?? {})[0] ?? 0);
   };

@@ -1,0 +1,137 @@
+// A knex client for Node's built-in SQLite (`node:sqlite`). knex's SQLite dialect (SQL compiler,
+// schema builder, transactions) is reused as it is; only the driver calls differ. The built-in driver
+// runs a statement synchronously on the calling thread, where the `sqlite3` package hands each one to
+// a libuv worker and back: `npm run bench` measured about a third of the broker's CPU per sign-in in
+// that round trip (README.md, "Benchmark"). With one connection per process (shared/database.ts) no
+// statement waits for another, so running on the event loop costs no more than the SQL itself.
+import { createRequire } from 'node:module';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import type { Knex } from 'knex';
+
+const require = createRequire(import.meta.url);
+// knex ships no typings for its dialect classes; this is the shape used here.
+interface DialectQuery {
+  sql: string;
+  bindings?: unknown[];
+  response?: unknown;
+  context?: { lastID?: number | bigint; changes: number };
+}
+type DialectBase = new (
+  config: Knex.Config,
+) => {
+  connectionSettings: { filename: string };
+  _formatBindings(bindings: unknown[] | undefined): unknown[];
+};
+const BetterSqliteDialect = require('knex/lib/dialects/better-sqlite3/index.js') as DialectBase;
+
+/** Prepared statements kept per connection: the services send a few dozen distinct SQL texts. */
+const statementCacheSize = 256;
+
+interface Connection {
+  database: DatabaseSync;
+  statements: Map<string, StatementSync>;
+}
+
+/** SQLite's primary result codes, so errors carry the names the rest of the code and logs use. */
+const resultCodeNames: Record<number, string> = {
+  1: 'SQLITE_ERROR',
+  2: 'SQLITE_INTERNAL',
+  3: 'SQLITE_PERM',
+  4: 'SQLITE_ABORT',
+  5: 'SQLITE_BUSY',
+  6: 'SQLITE_LOCKED',
+  7: 'SQLITE_NOMEM',
+  8: 'SQLITE_READONLY',
+  9: 'SQLITE_INTERRUPT',
+  10: 'SQLITE_IOERR',
+  11: 'SQLITE_CORRUPT',
+  13: 'SQLITE_FULL',
+  14: 'SQLITE_CANTOPEN',
+  15: 'SQLITE_PROTOCOL',
+  17: 'SQLITE_SCHEMA',
+  18: 'SQLITE_TOOBIG',
+  19: 'SQLITE_CONSTRAINT',
+  20: 'SQLITE_MISMATCH',
+  21: 'SQLITE_MISUSE',
+  23: 'SQLITE_AUTH',
+  25: 'SQLITE_RANGE',
+  26: 'SQLITE_NOTADB',
+};
+
+/** An error from the driver, named like SQLite's C API does (`SQLITE_BUSY: database is locked`). */
+export class SqliteError extends Error {
+  override name = 'SqliteError';
+  readonly code: string;
+  /** SQLite's extended result code, e.g. 2067 for a UNIQUE constraint. */
+  readonly errcode: number | undefined;
+
+  constructor(cause: unknown) {
+    const { message, errcode } = cause as { message?: string; errcode?: number };
+    const code = (errcode !== undefined && resultCodeNames[errcode & 0xff]) || 'SQLITE_ERROR';
+    super(`${code}: ${message ?? String(cause)}`, { cause });
+    this.code = code;
+    this.errcode = errcode;
+  }
+}
+
+function prepare(connection: Connection, sql: string): StatementSync {
+  let statement = connection.statements.get(sql);
+  if (!statement) {
+    statement = connection.database.prepare(sql);
+    if (connection.statements.size >= statementCacheSize) connection.statements.clear();
+    connection.statements.set(sql, statement);
+  }
+  return statement;
+}
+
+export class NodeSqliteClient extends BetterSqliteDialect {
+  _driver() {
+    return DatabaseSync;
+  }
+
+  async acquireRawConnection(): Promise<Connection> {
+    try {
+      return { database: new DatabaseSync(this.connectionSettings.filename), statements: new Map() };
+    } catch (caught) {
+      throw new SqliteError(caught);
+    }
+  }
+
+  async destroyRawConnection(connection: Connection): Promise<void> {
+    connection.statements.clear();
+    connection.database.close();
+  }
+
+  async _query(connection: Connection, query: DialectQuery): Promise<DialectQuery> {
+    if (!query.sql) throw new Error('The query is empty');
+    if (!connection) throw new Error('No connection provided');
+    const bindings = this._formatBindings(query.bindings) as Array<
+      null | number | bigint | string | Uint8Array
+    >;
+    try {
+      const statement = prepare(connection, query.sql);
+      // A statement with result columns (select, pragma, … returning) answers rows.
+      if (statement.columns().length > 0) {
+        const rows = statement.all(...bindings);
+        query.response = rows;
+        query.context = { changes: rows.length };
+        return query;
+      }
+      const result = statement.run(...bindings);
+      query.response = result;
+      query.context = { lastID: result.lastInsertRowid, changes: Number(result.changes) };
+      return query;
+    } catch (caught) {
+      throw new SqliteError(caught);
+    }
+  }
+}
+
+/** Runs several `;`-separated statements (settings at connect), outside knex. */
+export function execute(connection: unknown, sql: string): void {
+  try {
+    (connection as Connection).database.exec(sql);
+  } catch (caught) {
+    throw new SqliteError(caught);
+  }
+}
