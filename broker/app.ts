@@ -21,6 +21,7 @@ import type { BrokerConfig } from './config.ts';
 import { createPendingSignInStore } from './interactions/pendingSignIns.ts';
 import { rememberSignOut } from './interactions/reauthentication.ts';
 import { interactionRoutes } from './interactions/routes.ts';
+import { straightToUpstream, upstreamSignInStarter } from './interactions/upstreamSignIn.ts';
 import { createMetrics } from './metrics.ts';
 import { logIssuerEvents } from './issuer/events.ts';
 import { followKeys, type IssuerKeys, loadIssuerKeys } from './issuer/keyFollower.ts';
@@ -171,8 +172,19 @@ async function assembleIssuer(
   });
   provider.use(bodyParserFor(['/interaction/']));
   const pendingSignIns = createPendingSignInStore(db);
+  const startSignIn = upstreamSignInStarter({ issuer: config.issuer, connector, pendingSignIns });
+  provider.use(straightToUpstream(startSignIn, logger));
   provider.use(
-    interactionRoutes({ config, provider, accounts, audit, connector, pendingSignIns, logger }).routes(),
+    interactionRoutes({
+      config,
+      provider,
+      accounts,
+      audit,
+      connector,
+      pendingSignIns,
+      startSignIn,
+      logger,
+    }).routes(),
   );
   return provider;
 }

@@ -1,14 +1,16 @@
 // The broker's side of sign-in: hand the browser to NHSmail, take it back, apply the account gate.
 //
-//   GET /interaction/:uid     start (or retry) the NHSmail sign-in for a pending authorization, or
-//                             grant a signed-in user's first-party consent at once
+//   /auth                     oidc-provider's authorization endpoint; a new sign-in goes straight on
+//                             to NHSmail from there (upstreamSignIn.ts)
+//   GET /interaction/:uid     start the NHSmail sign-in again for a pending authorization (the
+//                             "Try again" link, or when starting at /auth failed), or grant a
+//                             signed-in user's first-party consent at once
 //   GET /upstream/callback    NHSmail's redirect back (the one registered redirect URI): forwards the
 //                             browser to the interaction its `state` names, where the interaction
 //                             cookie is sent
 //   GET /interaction/:uid/callback   take the pending sign-in, validate, gate, audit, finish
 //
 // Every refusal is a SignInRefused, audited and shown by one middleware (signInRefused.ts).
-import { randomBytes } from 'node:crypto';
 import Router from '@koa/router';
 import type { Context } from 'koa';
 import { errors, type default as Provider } from 'oidc-provider';
@@ -21,25 +23,15 @@ import { type UpstreamConnector, UpstreamError } from '../upstream/connector.ts'
 import { finishFirstPartyConsent } from './consent.ts';
 import { type UpstreamSessionResult, upstreamSessionOf } from '../logout/upstreamSessions.ts';
 import type { PendingSignInStore } from './pendingSignIns.ts';
-import { clearReauthentication, mustReauthenticate } from './reauthentication.ts';
+import { clearReauthentication } from './reauthentication.ts';
 import { SignInRefused, signInRefusals } from './signInRefused.ts';
+import { type Interaction, type StartUpstreamSignIn, upstreamCallbackPath } from './upstreamSignIn.ts';
 
-export const upstreamCallbackPath = '/upstream/callback';
-
-/**
- * The state sent upstream is `<interaction uid>.<random>`: the callback can forward the browser to its
- * interaction without a lookup, and the pending sign-in is keyed by the whole value.
- */
-function newState(interactionUid: string): string {
-  return `${interactionUid}.${randomBytes(24).toString('base64url')}`;
-}
-
+/** The interaction a `state` from upstreamSignIn.ts names (`<interaction uid>.<random>`). */
 function interactionUidOf(state: string): string | undefined {
   const uid = state.split('.', 1)[0];
   return uid && state.length > uid.length + 1 ? uid : undefined;
 }
-
-type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
 
 export function interactionRoutes(options: {
   config: BrokerConfig;
@@ -48,9 +40,10 @@ export function interactionRoutes(options: {
   audit: AuditLog;
   connector: UpstreamConnector;
   pendingSignIns: PendingSignInStore;
+  startSignIn: StartUpstreamSignIn;
   logger: Logger;
 }): Router {
-  const { config, provider, accounts, audit, connector, pendingSignIns, logger } = options;
+  const { config, provider, accounts, audit, connector, pendingSignIns, startSignIn, logger } = options;
   const router = new Router();
   const callbackUrl = `${config.issuer}${upstreamCallbackPath}`;
   router.use(signInRefusals(audit, logger));
@@ -60,27 +53,10 @@ export function interactionRoutes(options: {
     if (interaction.uid !== ctx.params.uid)
       ctx.throw(400, 'This sign-in does not belong to your browser session.');
     if (interaction.prompt.name === 'consent') return finishFirstPartyConsent(provider, ctx, interaction);
-    const state = newState(interaction.uid);
-    const started = await connector
-      .startSignIn({
-        redirectUri: callbackUrl,
-        state,
-        forceLogin:
-          String(interaction.params.prompt ?? '')
-            .split(' ')
-            .includes('login') ||
-          interaction.params.max_age !== undefined ||
-          mustReauthenticate(ctx),
-        loginHint:
-          typeof interaction.params.login_hint === 'string' ? interaction.params.login_hint : undefined,
-      })
-      .catch(refuseUpstream({ clientId: String(interaction.params.client_id) }, ctx.path));
-    await pendingSignIns.save({
-      state,
-      interactionUid: interaction.uid,
-      connectorData: started.connectorData,
-    });
-    ctx.redirect(started.url.href);
+    const url = await startSignIn(ctx, interaction).catch(
+      refuseUpstream({ clientId: String(interaction.params.client_id) }, ctx.path),
+    );
+    ctx.redirect(url.href);
   });
 
   // oidc-provider scopes its interaction cookie to /interaction/<uid>, so the browser must come back

@@ -53,8 +53,10 @@ test('after signing out, the next Sign In in that browser asks NHSmail for the p
   const next = await session.get(`${system.appUrl}/auth/login`);
   t.true(next.url.startsWith(`${system.mockUrl}/`), next.url);
   t.truthy(next.$('input[name=password]').length, 'the NHSmail password is asked for');
-  const authorize = next.trail.find((url) => url.includes('/oauth2/v2.0/authorize'));
-  t.is(new URL(authorize ?? 'http://x').searchParams.get('prompt'), 'login');
+  const authorize = next.trail.findIndex((url) => url.includes('/oauth2/v2.0/authorize'));
+  t.is(new URL(next.trail[authorize] ?? 'http://x').searchParams.get('prompt'), 'login');
+  // The broker's authorization endpoint read the sign-out mark itself: no hop in between.
+  t.is(new URL(next.trail[authorize - 1] ?? 'http://x').pathname, '/auth');
   // Once signed in again with the password, single sign-on works as before.
   const back = await session.submit(next, 'form:has(input[name=password])', {
     username: 'tom.jones@nhs.net',

@@ -215,9 +215,11 @@ export interface RelyingPartyFixture {
 }
 
 /** What most issuer tests start with: the services, a loopback host for the app's URIs, one client. */
-export async function startRelyingPartyFixture(): Promise<RelyingPartyFixture> {
+export async function startRelyingPartyFixture(
+  env: Record<string, string> = {},
+): Promise<RelyingPartyFixture> {
   // Pages as a live service's users see them: no trainer box naming protocol details.
-  const system = await startSystem({ env: { BROKER_TRAINER_MODE: 'false' } });
+  const system = await startSystem({ env: { BROKER_TRAINER_MODE: 'false', ...env } });
   const host = await startRelyingPartyHost();
   const client = await registerClient(system, host);
   return {

@@ -198,8 +198,9 @@ postgresTest(
     t.true(cookies.some((cookie) => cookie.key === 'cqrs_broker_session'));
     t.true(cookies.every((cookie) => cookie.secure));
 
-    // Each hand-over crossed instances: the authorization request began on one and its interaction
-    // page was served by the other; the code issued on one was redeemed on the other.
+    // Each hand-over crossed instances: the authorization request began on one and NHSmail's callback
+    // came back to the other; the sign-in finished on one was resumed by the other; the code issued on
+    // one was redeemed on the other.
     const served = brokers.map((broker, index) =>
       requestsOf(broker)
         .slice(before[index])
@@ -210,8 +211,11 @@ postgresTest(
     const start = flow.findIndex((step) => step.path === '/auth');
     const issued = flow.findLastIndex((step) => step.path.startsWith('/auth/'));
     t.true(start >= 0 && issued > start, trail);
-    t.true(flow[start + 1]?.path.startsWith('/interaction/'), trail);
-    t.not(flow[start]?.instance, flow[start + 1]?.instance, `the interaction moved instance: ${trail}`);
+    // From /auth the browser went straight to NHSmail: the broker's next request is NHSmail's callback.
+    t.is(flow[start + 1]?.path, '/upstream/callback', trail);
+    t.not(flow[start]?.instance, flow[start + 1]?.instance, `the sign-in moved instance: ${trail}`);
+    t.regex(flow[issued - 1]?.path ?? '', /^\/interaction\/[^/]+\/callback$/, trail);
+    t.not(flow[issued - 1]?.instance, flow[issued]?.instance, `the interaction moved instance: ${trail}`);
     t.is(flow[issued + 1]?.path, '/token', trail);
     t.not(flow[issued]?.instance, flow[issued + 1]?.instance, `the code moved instance: ${trail}`);
   },

@@ -1,0 +1,92 @@
+// Starting the NHSmail sign-in for an interaction, in one place: a fresh `state`, a forced login when
+// the app asked for one (prompt=login, max_age) or the browser signed out of CQRS since
+// (reauthentication.ts), the app's login_hint passed on, and the pending sign-in saved for the
+// callback. Two callers: the authorization endpoint, which sends the browser straight to NHSmail with
+// the interaction oidc-provider has just saved, and GET /interaction/:uid (retries, and the fallback
+// when starting at the authorization endpoint failed).
+import { randomBytes } from 'node:crypto';
+import type { Context, Middleware, Next } from 'koa';
+import type { KoaContextWithOIDC, default as Provider } from 'oidc-provider';
+import type { Logger } from '../../shared/logger.ts';
+import { type UpstreamConnector, UpstreamError } from '../upstream/connector.ts';
+import type { PendingSignInStore } from './pendingSignIns.ts';
+import { mustReauthenticate } from './reauthentication.ts';
+
+export const upstreamCallbackPath = '/upstream/callback';
+
+export type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
+
+/** Where to send the browser for `interaction`; throws the connector's UpstreamError when it cannot. */
+export type StartUpstreamSignIn = (ctx: Context, interaction: Interaction) => Promise<URL>;
+
+/**
+ * The state sent upstream is `<interaction uid>.<random>`: the callback can forward the browser to its
+ * interaction without a lookup, and the pending sign-in is keyed by the whole value.
+ */
+function newState(interactionUid: string): string {
+  return `${interactionUid}.${randomBytes(24).toString('base64url')}`;
+}
+
+export function upstreamSignInStarter(options: {
+  issuer: string;
+  connector: UpstreamConnector;
+  pendingSignIns: PendingSignInStore;
+}): StartUpstreamSignIn {
+  const { connector, pendingSignIns } = options;
+  const redirectUri = `${options.issuer}${upstreamCallbackPath}`;
+  return async (ctx, interaction) => {
+    const { params } = interaction;
+    const state = newState(interaction.uid);
+    const started = await connector.startSignIn({
+      redirectUri,
+      state,
+      forceLogin:
+        String(params.prompt ?? '')
+          .split(' ')
+          .includes('login') ||
+        params.max_age !== undefined ||
+        mustReauthenticate(ctx),
+      loginHint: typeof params.login_hint === 'string' ? params.login_hint : undefined,
+    });
+    await pendingSignIns.save({
+      state,
+      interactionUid: interaction.uid,
+      connectorData: started.connectorData,
+    });
+    return started.url;
+  };
+}
+
+/**
+ * After oidc-provider's authorization endpoint has saved a new interaction that asks for a login and
+ * redirected to /interaction/<uid>, send the browser to NHSmail instead, one request sooner. Only the
+ * Location changes: the interaction and resume cookies stay as oidc-provider set them (its cookie path
+ * is derived from the interaction URL, below which the NHSmail callback returns). The resume endpoint
+ * (/auth/<uid>) and the consent prompt keep the redirect, and so does a failure to start: GET
+ * /interaction/:uid then starts the sign-in again and shows and audits the refusal as it always has.
+ *
+ * GET only. The broker serves no POST /auth (oidc-provider's enableHttpPostMethods is off); were it
+ * on, a cross-site POST would arrive without the SameSite=Lax sign-out cookie (reauthentication.ts),
+ * which the top-level GET of /interaction/<uid> does carry.
+ */
+export function straightToUpstream(start: StartUpstreamSignIn, logger: Logger): Middleware {
+  return async (ctx: Context, next: Next) => {
+    await next();
+    if (ctx.method !== 'GET' || ctx.status !== 303) return;
+    // ctx.oidc exists only once oidc-provider's router has taken the request.
+    const oidc = (ctx as Partial<KoaContextWithOIDC>).oidc;
+    if (oidc?.route !== 'authorization') return;
+    const interaction = oidc.entities.Interaction;
+    if (interaction?.prompt.name !== 'login') return;
+    try {
+      ctx.redirect((await start(ctx, interaction)).href);
+    } catch (caught) {
+      // An UpstreamError is refused, audited and logged at /interaction/<uid> when it happens there.
+      if (!(caught instanceof UpstreamError))
+        logger.warn(
+          { correlationId: ctx.state.correlationId, err: caught },
+          'could not start the NHSmail sign-in at the authorization endpoint; /interaction/<uid> will try again',
+        );
+    }
+  };
+}
