@@ -50,7 +50,7 @@ export interface Broker {
   refreshClients(): Promise<void>;
   /** Delivers back-channel logout tokens from the outbox (broker/logout/delivery.ts). */
   logoutDelivery: LogoutDeliverer;
-  /** Stops following the keys and clients and delivering logout tokens: await it before closing the database. */
+  /** Stops following keys and clients and delivering logout tokens: await it before closing the database. */
   stop(): Promise<void>;
 }
 

@@ -1,7 +1,7 @@
 // The mock's share of a complete federated sign-in costs at most 20 SQL statements (it was 30): the
 // account read once, the armed scenario taken in one statement, the trainer panel and clients not
-// re-read (the clients until the client registry changes). Interactions, codes and tokens stay in the database, so a restart loses no sign-in in flight.
-// A count, not a timing.
+// re-read (the clients until the client registry changes). Interactions, codes and tokens stay in the
+// database, so a restart loses no sign-in in flight. A count, not a timing.
 import test from 'ava';
 import { statementsExecuted } from '../../shared/database.ts';
 import { armScenario, signInAs } from '../helpers/flows.ts';
