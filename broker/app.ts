@@ -1,5 +1,7 @@
 // Builds the CQRS identity broker: the OpenID Provider with the sign-in interactions and pages in
 // front of it, rebuilt and swapped in when the signing or cookie keys change (issuer/keyFollower.ts).
+// The registered clients are kept across rebuilds and re-read when the registry changes
+// (shared/oidc/clientCache.ts).
 // Does nothing at import time; main.ts listens.
 import path from 'node:path';
 import { bodyParser } from '@koa/bodyparser';
@@ -14,6 +16,7 @@ import { healthRoutes } from '../shared/http/health.ts';
 import { securityHeaders } from '../shared/http/securityHeaders.ts';
 import { trustProxies } from '../shared/http/trustedProxies.ts';
 import type { Logger } from '../shared/logger.ts';
+import { type ClientCache, createClientCache } from '../shared/oidc/clientCache.ts';
 import { answerDatabaseOutages } from '../shared/oidc/databaseOutage.ts';
 import { AccountStore } from './accounts/accountStore.ts';
 import { AuditLog } from './accounts/audit.ts';
@@ -41,9 +44,14 @@ export interface Broker {
   audit: AuditLog;
   /** Re-reads the keys now; instances also do so every BROKER_KEY_REFRESH_SECONDS. */
   refreshKeys(): Promise<void>;
+  /**
+   * Checks the client registry version now and forgets the clients read if it moved; instances also do
+   * so every BROKER_CLIENT_REFRESH_MS. Resolves once a change committed before the call is in use.
+   */
+  refreshClients(): Promise<void>;
   /** Delivers back-channel logout tokens from the outbox (broker/logout/delivery.ts). */
   logoutDelivery: LogoutDeliverer;
-  /** Stops following the keys and delivering logout tokens: await it before closing the database. */
+  /** Stops following keys and clients and delivering logout tokens: await it before closing the database. */
   stop(): Promise<void>;
 }
 
@@ -69,7 +77,9 @@ export async function createBroker(
       return signingKey;
     },
   });
-  const parts: BrokerParts = { accounts, metrics, audit, connector, logoutDelivery };
+  const clients = createClientCache({ db, logger, refreshMs: config.clientRefreshMs });
+  await clients.refresh();
+  const parts: BrokerParts = { accounts, metrics, audit, connector, logoutDelivery, clients };
 
   let provider = await assembleIssuer(config, deps, parts, keys);
   let handle = provider.callback();
@@ -101,9 +111,11 @@ export async function createBroker(
     accounts,
     audit,
     refreshKeys: follower.refresh,
+    refreshClients: clients.refresh,
     logoutDelivery,
     async stop() {
       await follower.stop();
+      await clients.stop();
       await logoutDelivery.stop();
     },
   };
@@ -115,17 +127,18 @@ interface BrokerParts {
   audit: AuditLog;
   connector: UpstreamConnector;
   logoutDelivery: LogoutDeliverer;
+  clients: ClientCache;
 }
 
 /** The issuer for one set of keys, with the broker's pages and sign-in routes in front of it. */
 async function assembleIssuer(
   config: BrokerConfig,
   deps: { db: Knex; logger: Logger },
-  { accounts, metrics, audit, connector, logoutDelivery }: BrokerParts,
+  { accounts, metrics, audit, connector, logoutDelivery, clients }: BrokerParts,
   keys: IssuerKeys,
 ): Promise<Provider> {
   const { db, logger } = deps;
-  const provider = await createIssuer(config, db, accounts, keys);
+  const provider = await createIssuer(config, db, accounts, keys, clients);
   provider.use(trustProxies(provider, config.trustProxy));
   logIssuerEvents(provider, logger);
   metrics.watchIssuer(provider);

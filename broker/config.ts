@@ -59,6 +59,8 @@ export interface BrokerConfig {
     /** How long after `keys rotate` instances start signing with the new key: longer than JWKS caches. */
     activationSeconds: number;
   };
+  /** How often a running instance checks the client registry version (a change drops its client cache). */
+  clientRefreshMs: number;
   /** Bearer token for GET /metrics; no token, no metrics endpoint. */
   metricsToken: string | undefined;
   secureCookies: boolean;
@@ -112,6 +114,7 @@ const schema = z.object({
     .min(0)
     .max(30 * 24 * 3600)
     .default(24 * 3600),
+  BROKER_CLIENT_REFRESH_MS: z.coerce.number().int().min(50).max(60000).default(1000),
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   BROKER_TRAINER_MODE: booleanSchema.optional(),
   UPSTREAM_END_SESSION: booleanSchema.default(true),
@@ -173,6 +176,7 @@ export function loadConfig(env: Environment): Readonly<BrokerConfig> {
     logLevel: parsed.LOG_LEVEL,
     trustProxy: parsed.TRUST_PROXY,
     keys,
+    clientRefreshMs: parsed.BROKER_CLIENT_REFRESH_MS,
     metricsToken: parsed.METRICS_TOKEN,
     secureCookies: issuer.startsWith('https://'),
     trainerMode: !production && (parsed.BROKER_TRAINER_MODE ?? true),

@@ -12,6 +12,7 @@ import { staticAssets } from '../shared/http/assets.ts';
 import { csrfProtection } from '../shared/http/csrf.ts';
 import { correlationAndLogging, errorHandler } from '../shared/http/errors.ts';
 import { healthRoutes } from '../shared/http/health.ts';
+import { createClientCache } from '../shared/oidc/clientCache.ts';
 import { answerDatabaseOutages } from '../shared/oidc/databaseOutage.ts';
 import { createMockMetrics } from './metrics.ts';
 import { securityHeaders } from '../shared/http/securityHeaders.ts';
@@ -31,6 +32,13 @@ import { skins } from './views/skins.ts';
 export interface MockIdp {
   app: Provider;
   config: MockIdpConfig;
+  /**
+   * Checks the client registry version now and forgets the clients read if it moved; the mock also
+   * does so every MOCK_CLIENT_REFRESH_MS. Resolves once a change committed before the call is in use.
+   */
+  refreshClients(): Promise<void>;
+  /** Stops following the client registry: await it before closing the database. */
+  stop(): Promise<void>;
 }
 
 export async function createMockIdp(
@@ -38,7 +46,9 @@ export async function createMockIdp(
   deps: { db: Knex; logger: Logger },
 ): Promise<MockIdp> {
   const { db, logger } = deps;
-  const { provider, clients } = await createMockProvider(config, db);
+  const clients = createClientCache({ db, logger, refreshMs: config.clientRefreshMs });
+  await clients.refresh();
+  const provider = await createMockProvider(config, db, clients);
   const routes = entraRoutes(config.tenantId);
   provider.use(trustProxies(provider, config.trustProxy));
   const metrics = createMockMetrics({ db, token: config.metricsToken });
@@ -139,5 +149,5 @@ export async function createMockIdp(
   };
   provider.use(when(isLogin, parseBody, csrf, showTrainerPanel, login.routes()));
   provider.use(home.routes());
-  return { app: provider, config };
+  return { app: provider, config, refreshClients: clients.refresh, stop: clients.stop };
 }

@@ -43,6 +43,8 @@ export interface MockIdpConfig {
   /** Believe X-Forwarded-* headers (behind a TLS-terminating proxy). */
   /** The proxies whose X-Forwarded-* headers are believed; none by default. */
   trustProxy: TrustedProxies;
+  /** How often the mock checks the client registry version (a change drops its client cache). */
+  clientRefreshMs: number;
   /** Bearer token for GET /metrics; no token, no metrics endpoint. */
   metricsToken: string | undefined;
   secureCookies: boolean;
@@ -74,6 +76,7 @@ const schema = z.object({
     .default('http://localhost:3000/upstream/frontchannel-logout'),
   LOG_LEVEL: logLevelSchema.default('info'),
   TRUST_PROXY: trustProxySchema,
+  MOCK_CLIENT_REFRESH_MS: z.coerce.number().int().min(50).max(60000).default(1000),
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
 });
 
@@ -132,6 +135,7 @@ export function loadConfig(env: Environment): Readonly<MockIdpConfig> {
     },
     logLevel: parsed.LOG_LEVEL,
     trustProxy: parsed.TRUST_PROXY,
+    clientRefreshMs: parsed.MOCK_CLIENT_REFRESH_MS,
     metricsToken: parsed.METRICS_TOKEN,
     secureCookies: baseUrl.startsWith('https://'),
   });

@@ -17,7 +17,7 @@ if (Number(existing?.count ?? 0) === 0) {
   await seedMockIdp(db, config);
   logger.info('seeded the NHSmail personas');
 }
-const { app } = await createMockIdp(config, { db, logger });
+const { app, stop: stopMock } = await createMockIdp(config, { db, logger });
 const server = await listen(app.callback(), config.port);
 // Expired provider payloads and abandoned MFA/password-change steps go once a minute.
 const sweeper = setInterval(() => {
@@ -31,6 +31,8 @@ sweeper.unref();
 logger.info({ url: config.baseUrl, issuer: config.issuer }, 'mock NHSmail IdP listening');
 stopOnSignals(logger, async () => {
   clearInterval(sweeper);
+  // Stops polling the client registry version.
+  await stopMock();
   await closeServer(server);
   await db.destroy();
 });

@@ -4,6 +4,7 @@
 // introspection for registered resource servers, RP-initiated and back-channel logout.
 import type { Knex } from 'knex';
 import Provider, { type Configuration, errors, type KoaContextWithOIDC } from 'oidc-provider';
+import type { ClientCache } from '../../shared/oidc/clientCache.ts';
 import { installHashedClientSecrets } from '../../shared/oidc/clientStore.ts';
 import { loadFirstPartyGrant } from '../../shared/oidc/firstPartyGrant.ts';
 import { createKnexAdapter } from '../../shared/oidc/knexAdapter.ts';
@@ -47,12 +48,14 @@ export async function createIssuer(
   db: Knex,
   accounts: AccountStore,
   keys?: IssuerKeys,
+  clients?: ClientCache,
 ): Promise<Provider> {
   // oidc-provider reads its keys only here: the broker builds a new issuer when they change (app.ts).
   const { signing: signingKeys, cookies: cookieKeys } = keys ?? (await loadIssuerKeys(db));
 
   const configuration: Configuration = {
-    adapter: createKnexAdapter(db),
+    // The broker's client cache outlives the issuer: a rebuild for new keys reads no client again.
+    adapter: createKnexAdapter(db, clients),
     jwks: { keys: signingKeys.map((jwk) => ({ ...jwk })) as NonNullable<Configuration['jwks']>['keys'] },
     cookies: {
       keys: cookieKeys,

@@ -2,6 +2,7 @@
 import type { Knex } from 'knex';
 import type { Migration } from '../../shared/database.ts';
 import {
+  clientRegistryVersionMigration,
   keyActivationMigration,
   oidcPayloadOwnersMigration,
   oidcStorageMigration,
@@ -114,5 +115,6 @@ export const brokerMigrations: readonly Migration[] = [
   pendingSignIns,
   oidcPayloadOwnersMigration,
   logoutMigration,
+  clientRegistryVersionMigration,
 ];
 export const brokerMigrationTable = 'broker_migrations';

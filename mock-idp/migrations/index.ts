@@ -2,6 +2,7 @@
 import type { Knex } from 'knex';
 import type { Migration } from '../../shared/database.ts';
 import {
+  clientRegistryVersionMigration,
   keyActivationMigration,
   oidcPayloadOwnersMigration,
   oidcStorageMigration,
@@ -93,5 +94,6 @@ export const mockIdpMigrations: readonly Migration[] = [
   keyActivationMigration,
   oidcPayloadOwnersMigration,
   tokenFaultsInMemory,
+  clientRegistryVersionMigration,
 ];
 export const mockIdpMigrationTable = 'mock_idp_migrations';

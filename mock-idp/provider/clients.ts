@@ -1,5 +1,6 @@
-// How the mock finds its clients: Entra's pairwise `sub` for every application, and each client read
-// from the database once until the control API changes the directory (reset re-registers them).
+// How the mock finds its clients: Entra's pairwise `sub` for every application. The clients themselves
+// come through the mock's client cache (shared/oidc/clientCache.ts): read once until the client
+// registry changes (a reset re-registers them).
 //
 // Entra's sub is unique per user and application (client id), whatever hosts its redirect URIs are
 // on. oidc-provider keys pairwise subjects by sector (the redirect host) and, for a `pairwise` client
@@ -13,29 +14,11 @@ export function entraSubject(tenantId: string, clientId: string, oid: string): s
   return createHash('sha256').update(`${tenantId}|${clientId}|${oid}`).digest('base64url');
 }
 
-type Client = NonNullable<Awaited<ReturnType<Provider['Client']['find']>>>;
-
-export interface ClientCache {
-  /** Forgets every client, so the next request reads them again. */
-  clear(): void;
-}
-
-export function installEntraClients(provider: Provider): ClientCache {
+export function installEntraClients(provider: Provider): void {
   const find = provider.Client.find.bind(provider.Client);
-  const found = new Map<string, Promise<Client | undefined>>();
-  provider.Client.find = (id: string) => {
-    let client = found.get(id);
-    if (!client) {
-      client = find(id).then((result) => {
-        if (result) (result as { subjectType: string }).subjectType = 'pairwise';
-        // An unknown id is not remembered: a client registered later is found at once.
-        else found.delete(id);
-        return result;
-      });
-      client.catch(() => found.delete(id));
-      found.set(id, client);
-    }
+  provider.Client.find = async (id: string) => {
+    const client = await find(id);
+    if (client) (client as { subjectType: string }).subjectType = 'pairwise';
     return client;
   };
-  return { clear: () => found.clear() };
 }

@@ -5,12 +5,13 @@ import type { Knex } from 'knex';
 import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { installHashedClientSecrets } from '../../shared/oidc/clientStore.ts';
 import { loadFirstPartyGrant } from '../../shared/oidc/firstPartyGrant.ts';
+import type { ClientCache } from '../../shared/oidc/clientCache.ts';
 import { createKnexAdapter } from '../../shared/oidc/knexAdapter.ts';
 import { ensureCookieKeys, ensureSigningKeys } from '../../shared/oidc/keyStore.ts';
 import type { MockIdpConfig } from '../config.ts';
 import { AccountStore } from '../directory/accounts.ts';
 import { loginPolicy } from './loginPolicy.ts';
-import { type ClientCache, entraSubject, installEntraClients } from './clients.ts';
+import { entraSubject, installEntraClients } from './clients.ts';
 import { loginHintFor, logoutSource } from './logout.ts';
 
 /** koa-views adds `render` to every context (app.ts). */
@@ -33,13 +34,14 @@ export function entraRoutes(tenantId: string) {
 export async function createMockProvider(
   config: MockIdpConfig,
   db: Knex,
-): Promise<{ provider: Provider; clients: ClientCache }> {
+  clients: ClientCache,
+): Promise<Provider> {
   const [signingKeys, cookieKeys] = await Promise.all([ensureSigningKeys(db), ensureCookieKeys(db)]);
   const accounts = new AccountStore(db);
   const routes = entraRoutes(config.tenantId);
 
   const configuration: Configuration = {
-    adapter: createKnexAdapter(db),
+    adapter: createKnexAdapter(db, clients),
     jwks: { keys: signingKeys.map((key) => key.privateJwk) as NonNullable<Configuration['jwks']>['keys'] },
     cookies: {
       keys: cookieKeys,
@@ -146,5 +148,6 @@ export async function createMockProvider(
   // Entra's id_tokens always carry the session's `sid`; oidc-provider adds it only for back-channel
   // clients (lib/models/client.js includeSid), so say yes for every client.
   (provider.Client.prototype as unknown as { includeSid(): boolean }).includeSid = () => true;
-  return { provider, clients: installEntraClients(provider) };
+  installEntraClients(provider);
+  return provider;
 }

@@ -1,5 +1,7 @@
 // The registry of OAuth clients an oidc-provider instance serves. Secrets are generated with enough
-// entropy that a SHA-256 digest is a safe verifier; only the digest is stored.
+// entropy that a SHA-256 digest is a safe verifier; only the digest is stored. Every write bumps the
+// registry version in the same transaction, so that running services, which keep the clients they
+// have read (clientCache.ts), notice any change, whichever process made it.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { AdapterPayload, ClientMetadata, Provider } from 'oidc-provider';
@@ -72,6 +74,32 @@ export class ClientExistsError extends ConflictError {
   }
 }
 
+/** The one-row table whose counter moves with every client write (migration 0021). */
+const versionTable = 'oauth_clients_version';
+
+/** The registry version now: one statement, which every running service repeats on a timer. */
+export async function clientRegistryVersion(db: Knex): Promise<number | undefined> {
+  const row = await db<{ id: number; version: number }>(versionTable).where({ id: 1 }).first('version');
+  return row ? Number(row.version) : undefined;
+}
+
+/** The stored row of one client, straight from the database. */
+export async function readClientRow(db: Knex, clientId: string): Promise<ClientRow | undefined> {
+  return db<ClientRow>('oauth_clients').where({ client_id: clientId }).first();
+}
+
+/**
+ * Runs a client write in the caller's transaction, or in one of its own: the write and the version
+ * bump it makes commit together, so no service sees the new version without the new row.
+ */
+function inTransaction<T>(db: Knex, work: (trx: Knex) => Promise<T>): Promise<T> {
+  return db.isTransaction ? work(db) : db.transaction(work);
+}
+
+async function bumpRegistryVersion(trx: Knex): Promise<void> {
+  await trx(versionTable).where({ id: 1 }).increment('version', 1);
+}
+
 /**
  * Registers a client. Confidential clients get a generated secret (or the given one, for seeds),
  * returned once. Throws ClientExistsError when the id is taken.
@@ -85,23 +113,26 @@ export async function addClient(
     secret?: string;
   },
 ): Promise<{ clientId: string; secret: string | undefined }> {
-  const existing = await db('oauth_clients').where({ client_id: input.clientId }).first();
-  if (existing) throw new ClientExistsError(`client ${input.clientId} already exists`);
-  const secret = input.confidential ? (input.secret ?? generateClientSecret()) : undefined;
-  const timestamp = Date.now();
-  await db('oauth_clients').insert({
-    client_id: input.clientId,
-    secret_sha256: secret ? hashClientSecret(secret) : null,
-    metadata: JSON.stringify({
-      ...input.metadata,
-      token_endpoint_auth_method: input.confidential
-        ? (input.metadata.token_endpoint_auth_method ?? 'client_secret_basic')
-        : 'none',
-    }),
-    created_at: timestamp,
-    updated_at: timestamp,
+  return inTransaction(db, async (trx) => {
+    const existing = await trx('oauth_clients').where({ client_id: input.clientId }).first();
+    if (existing) throw new ClientExistsError(`client ${input.clientId} already exists`);
+    const secret = input.confidential ? (input.secret ?? generateClientSecret()) : undefined;
+    const timestamp = Date.now();
+    await trx('oauth_clients').insert({
+      client_id: input.clientId,
+      secret_sha256: secret ? hashClientSecret(secret) : null,
+      metadata: JSON.stringify({
+        ...input.metadata,
+        token_endpoint_auth_method: input.confidential
+          ? (input.metadata.token_endpoint_auth_method ?? 'client_secret_basic')
+          : 'none',
+      }),
+      created_at: timestamp,
+      updated_at: timestamp,
+    });
+    await bumpRegistryVersion(trx);
+    return { clientId: input.clientId, secret };
   });
-  return { clientId: input.clientId, secret };
 }
 
 /** Inserts or replaces a client with a known secret: used by seeds so a re-seed is idempotent. */
@@ -110,16 +141,19 @@ export async function putClient(
   input: { clientId: string; metadata: Omit<ClientMetadata, 'client_id'>; secret: string | undefined },
 ): Promise<void> {
   const timestamp = Date.now();
-  await db('oauth_clients')
-    .insert({
-      client_id: input.clientId,
-      secret_sha256: input.secret ? hashClientSecret(input.secret) : null,
-      metadata: JSON.stringify(input.metadata),
-      created_at: timestamp,
-      updated_at: timestamp,
-    })
-    .onConflict('client_id')
-    .merge(['secret_sha256', 'metadata', 'updated_at']);
+  await inTransaction(db, async (trx) => {
+    await trx('oauth_clients')
+      .insert({
+        client_id: input.clientId,
+        secret_sha256: input.secret ? hashClientSecret(input.secret) : null,
+        metadata: JSON.stringify(input.metadata),
+        created_at: timestamp,
+        updated_at: timestamp,
+      })
+      .onConflict('client_id')
+      .merge(['secret_sha256', 'metadata', 'updated_at']);
+    await bumpRegistryVersion(trx);
+  });
 }
 
 export async function listClients(db: Knex): Promise<ClientRecord[]> {
@@ -128,23 +162,29 @@ export async function listClients(db: Knex): Promise<ClientRecord[]> {
 }
 
 export async function findClient(db: Knex, clientId: string): Promise<ClientRecord | undefined> {
-  const row = await db<ClientRow>('oauth_clients').where({ client_id: clientId }).first();
+  const row = await readClientRow(db, clientId);
   return row ? toRecord(row) : undefined;
 }
 
 /** Removes a client; returns false when there was none. */
 export async function removeClient(db: Knex, clientId: string): Promise<boolean> {
-  const deleted = await db('oauth_clients').where({ client_id: clientId }).delete();
-  return deleted > 0;
+  return inTransaction(db, async (trx) => {
+    const deleted = await trx('oauth_clients').where({ client_id: clientId }).delete();
+    if (deleted > 0) await bumpRegistryVersion(trx);
+    return deleted > 0;
+  });
 }
 
 /** Replaces a confidential client's secret; the new secret is returned once. */
 export async function rotateClientSecret(db: Knex, clientId: string): Promise<string | undefined> {
-  const row = await db<ClientRow>('oauth_clients').where({ client_id: clientId }).first();
-  if (!row || row.secret_sha256 === null) return undefined;
-  const secret = generateClientSecret();
-  await db('oauth_clients')
-    .where({ client_id: clientId })
-    .update({ secret_sha256: hashClientSecret(secret), updated_at: Date.now() });
-  return secret;
+  return inTransaction(db, async (trx) => {
+    const row = await readClientRow(trx, clientId);
+    if (!row || row.secret_sha256 === null) return undefined;
+    const secret = generateClientSecret();
+    await trx('oauth_clients')
+      .where({ client_id: clientId })
+      .update({ secret_sha256: hashClientSecret(secret), updated_at: Date.now() });
+    await bumpRegistryVersion(trx);
+    return secret;
+  });
 }

@@ -7,10 +7,14 @@
 // refuses a payload whose grant carries that marker. So tokens that the winner stores after the reuse
 // was seen are dead too, whatever order the two requests reach the database in (RFC 6749 §4.1.2,
 // RFC 9700 §4.14.2).
+//
+// Clients come from the client registry: through a service's client cache (clientCache.ts) when one
+// is given, so that a known client costs no statement per request; straight from the table otherwise.
 import type { Knex } from 'knex';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { errors } from 'oidc-provider';
-import { clientMetadataFromRow, type ClientRow } from './clientStore.ts';
+import type { ClientCache } from './clientCache.ts';
+import { clientMetadataFromRow, readClientRow } from './clientStore.ts';
 
 export type AdapterConstructor = new (name: string) => Adapter;
 
@@ -19,7 +23,7 @@ export const revokedGrantModel = 'RevokedGrant';
 /** How long a marker lives when the grant's own expiry is unknown (nothing of a grant outlives it). */
 const revokedGrantFallbackMs = 30 * 24 * 60 * 60 * 1000;
 
-export function createKnexAdapter(db: Knex): AdapterConstructor {
+export function createKnexAdapter(db: Knex, clients?: ClientCache): AdapterConstructor {
   return class KnexAdapter implements Adapter {
     readonly model: string;
 
@@ -47,7 +51,8 @@ export function createKnexAdapter(db: Knex): AdapterConstructor {
 
     async find(id: string): Promise<AdapterPayload | undefined> {
       if (this.model === 'Client') {
-        const client = await db<ClientRow>('oauth_clients').where({ client_id: id }).first();
+        const client = clients ? await clients.find(id) : await readClientRow(db, id);
+        // A fresh object every time: oidc-provider may keep what it is given.
         return client ? clientMetadataFromRow(client) : undefined;
       }
       return this.findBy({ id });

@@ -116,3 +116,23 @@ export const oidcPayloadOwnersMigration: Migration = {
     });
   },
 };
+
+/**
+ * The client registry's version: one counter that every client write bumps in its own transaction
+ * (shared/oidc/clientStore.ts). Running services keep the clients they have read while it stays the
+ * same and poll it with one statement (shared/oidc/clientCache.ts).
+ */
+export const clientRegistryVersionMigration: Migration = {
+  name: '0021_oauth_clients_version',
+  async up(db: Knex) {
+    await db.schema.createTable('oauth_clients_version', (table) => {
+      // Always 1: the table holds one row.
+      table.integer('id').primary();
+      table.bigInteger('version').notNullable();
+    });
+    await db('oauth_clients_version').insert({ id: 1, version: 1 });
+  },
+  async down(db: Knex) {
+    await db.schema.dropTableIfExists('oauth_clients_version');
+  },
+};

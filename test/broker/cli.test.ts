@@ -55,13 +55,20 @@ test('migrate creates the schema once; later runs report it up to date', async (
   t.is(first.code, 0, first.stderr);
   t.regex(
     first.stdout,
-    /^Applied 7 migration\(s\): 0001_oidc_storage, 0002_cqrs_accounts, 0003_sign_in_and_audit, 0010_key_activation, 0011_pending_sign_ins, 0012_oidc_payload_owners, 0020_logout_outbox_and_upstream_sessions\.$/m,
+    /^Applied 8 migration\(s\): 0001_oidc_storage, 0002_cqrs_accounts, 0003_sign_in_and_audit, 0010_key_activation, 0011_pending_sign_ins, 0012_oidc_payload_owners, 0020_logout_outbox_and_upstream_sessions, 0021_oauth_clients_version\.$/m,
   );
   const second = await cli.run('migrate');
   t.is(second.code, 0);
   t.is(second.stdout, 'The database is up to date.\n');
   await cli.withDatabase(async (db) => {
-    for (const table of ['accounts', 'oauth_clients', 'signing_keys', 'audit_events', 'oidc_payloads'])
+    for (const table of [
+      'accounts',
+      'oauth_clients',
+      'oauth_clients_version',
+      'signing_keys',
+      'audit_events',
+      'oidc_payloads',
+    ])
       t.true(await db.schema.hasTable(table), table);
   });
 });

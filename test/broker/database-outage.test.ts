@@ -34,7 +34,7 @@ const json = (url: string, init?: RequestInit) =>
     body: (await response.json()) as Record<string, unknown>,
   }));
 
-/** The token endpoint as a client calls it: client authentication alone needs the database. */
+/** The token endpoint as a client calls it: the refresh token (if not the client) is in the database. */
 function tokenRequest(system: TestSystem) {
   const credentials = Buffer.from(`cqrs-app:${system.brokerConfig.cqrsAppSecret}`).toString('base64');
   return json(`${system.brokerUrl}/token`, {

@@ -15,7 +15,7 @@ import { createCqrsApp } from '../../cqrs-app/app.ts';
 import { loadConfig as loadAppConfig } from '../../cqrs-app/config.ts';
 import { cqrsAppMigrations, cqrsAppMigrationTable } from '../../cqrs-app/migrations/index.ts';
 import { seedCqrsApp } from '../../cqrs-app/seed.ts';
-import { createMockIdp } from '../../mock-idp/app.ts';
+import { createMockIdp, type MockIdp } from '../../mock-idp/app.ts';
 import { loadConfig as loadMockConfig, type MockIdpConfig } from '../../mock-idp/config.ts';
 import { mockIdpMigrations, mockIdpMigrationTable } from '../../mock-idp/migrations/index.ts';
 import { seedMockIdp } from '../../mock-idp/seed.ts';
@@ -44,6 +44,8 @@ export interface TestSystem {
   brokerDb: Knex;
   appDb: Knex;
   broker: Broker;
+  /** The mock IdP serving now (`refreshClients()` after writing its clients). */
+  mock: MockIdp;
   /** Stops the broker and starts it again on the same port and database (a restart). */
   restartBroker(): Promise<void>;
   /** Rebuilds the mock IdP from its database on the same port (e.g. after a key rotation). */
@@ -87,7 +89,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
   await migrate(mockDb, mockIdpMigrations, mockIdpMigrationTable);
   await seedMockIdp(mockDb, mockConfig);
   const mockLogger = logger('mock-idp');
-  const mock = await createMockIdp(mockConfig, { db: mockDb, logger: mockLogger });
+  let mock = await createMockIdp(mockConfig, { db: mockDb, logger: mockLogger });
   serve(mockServer, mock.app.callback());
 
   let brokerSchema: string | undefined;
@@ -128,6 +130,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     brokerDb,
     appDb,
     broker,
+    mock,
     async restartBroker() {
       // Everything the broker knows must come back from its database: a new knex pool, a new app.
       await broker.stop();
@@ -140,8 +143,10 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
       serve(brokerServer, broker.app.callback());
     },
     async restartMock() {
-      const restarted = await createMockIdp(mockConfig, { db: mockDb, logger: mockLogger });
-      serve(mockServer, restarted.app.callback());
+      await mock.stop();
+      mock = await createMockIdp(mockConfig, { db: mockDb, logger: mockLogger });
+      system.mock = mock;
+      serve(mockServer, mock.app.callback());
     },
     async close() {
       for (const server of [mockServer, brokerServer, appServer]) {
@@ -149,6 +154,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
         await new Promise((resolve) => server.close(resolve));
       }
       await system.broker.stop();
+      await system.mock.stop();
       await Promise.all([mockDb.destroy(), system.brokerDb.destroy(), appDb.destroy()]);
       if (options.brokerPostgresUrl && brokerSchema)
         await dropPostgresSchema(options.brokerPostgresUrl, brokerSchema);

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import test from 'ava';
 import type { Knex } from 'knex';
-import { createMockIdp } from '../../mock-idp/app.ts';
+import { createMockIdp, type MockIdp } from '../../mock-idp/app.ts';
 import { brokerUpstreamClient } from '../../seeds/clients.ts';
 import { loadConfig } from '../../mock-idp/config.ts';
 import { mockIdpMigrations, mockIdpMigrationTable } from '../../mock-idp/migrations/index.ts';
@@ -36,6 +36,7 @@ let server: http.Server;
 let mockUrl: string;
 let tokenPath: string;
 let dataDir: string;
+let mock: MockIdp | undefined;
 
 test.before(async () => {
   if (!run) return;
@@ -51,13 +52,14 @@ test.before(async () => {
   tokenPath = entraRoutes(config.tenantId).token;
   await migrate(db, mockIdpMigrations, mockIdpMigrationTable);
   await seedMockIdp(db, config);
-  const mock = await createMockIdp(config, { db, logger: createLogger('mock-idp', 'silent') });
+  mock = await createMockIdp(config, { db, logger: createLogger('mock-idp', 'silent') });
   server.on('request', mock.app.callback());
 });
 test.after.always(async () => {
   proxy?.restore();
   server?.closeAllConnections();
   if (server) await new Promise((resolve) => server.close(resolve));
+  await mock?.stop();
   await db?.destroy();
   if (schema) await dropPostgresSchema(postgresUrl, schema);
   await proxy?.close();

@@ -29,6 +29,7 @@ test.before(async () => {
       subject_type: 'pairwise',
     },
   });
+  await system.mock.refreshClients();
   config = await oidc.discovery(
     new URL(system.mockConfig.issuer),
     'probe',

@@ -27,6 +27,7 @@ test.before(async () => {
       }),
     ),
   );
+  await system.mock.refreshClients();
 });
 test.after.always(async () => {
   await system?.close();

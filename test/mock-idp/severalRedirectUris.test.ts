@@ -35,6 +35,8 @@ test.before(async () => {
       token_endpoint_auth_method: 'client_secret_post',
     },
   });
+  // The running mock sees the registration changes now rather than at its next registry check.
+  await system.mock.refreshClients();
 });
 test.after.always(async () => {
   await system?.close();

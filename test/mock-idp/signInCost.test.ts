@@ -1,7 +1,7 @@
 // The mock's share of a complete federated sign-in costs at most 20 SQL statements (it was 30): the
 // account read once, the armed scenario taken in one statement, the trainer panel and clients not
-// re-read. Interactions, codes and tokens stay in the database, so a restart loses no sign-in in flight.
-// A count, not a timing.
+// re-read (the clients until the client registry changes). Interactions, codes and tokens stay in the
+// database, so a restart loses no sign-in in flight. A count, not a timing.
 import test from 'ava';
 import { statementsExecuted } from '../../shared/database.ts';
 import { armScenario, signInAs } from '../helpers/flows.ts';
@@ -9,7 +9,9 @@ import { startSystem, type TestSystem } from '../helpers/system.ts';
 
 let system: TestSystem;
 test.before(async () => {
-  system = await startSystem();
+  // The mock's once-a-second check of the client registry is a statement too: counted here it would
+  // land in one sign-in and not another, so it is left for later than these tests last.
+  system = await startSystem({ env: { MOCK_CLIENT_REFRESH_MS: '60000' } });
 });
 test.after.always(async () => {
   await system?.close();

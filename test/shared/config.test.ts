@@ -19,6 +19,8 @@ test('defaults give the documented development setup', (t) => {
   t.true(Object.isFrozen(broker));
   t.is(loadMockConfig({}).issuer, 'http://localhost:3001/7d0c5e1a-3b9f-4c2e-8a61-5f2d9b4e0c37/v2.0');
   t.is(loadAppConfig({}).brokerIssuer, 'http://localhost:3000');
+  t.is(broker.clientRefreshMs, 1000);
+  t.is(loadMockConfig({}).clientRefreshMs, 1000);
 });
 
 test('a bad value is refused with the variable named', (t) => {
@@ -38,6 +40,13 @@ test('a bad value is refused with the variable named', (t) => {
     /MOCK_CONTROL_TOKEN: must be at least 16/,
   );
   t.regex(t.throws(() => loadAppConfig({ BROKER_ISSUER: 'not a url' })).message, /BROKER_ISSUER/);
+  for (const value of ['0', '10', '600000', 'soon'])
+    t.regex(
+      t.throws(() => loadBrokerConfig({ BROKER_CLIENT_REFRESH_MS: value })).message,
+      /BROKER_CLIENT_REFRESH_MS/,
+      value,
+    );
+  t.regex(t.throws(() => loadMockConfig({ MOCK_CLIENT_REFRESH_MS: '0' })).message, /MOCK_CLIENT_REFRESH_MS/);
 });
 
 test('the help desk details are configurable', (t) => {

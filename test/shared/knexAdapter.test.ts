@@ -8,7 +8,11 @@ import type { Knex } from 'knex';
 import { createDatabase, migrate } from '../../shared/database.ts';
 import { putClient } from '../../shared/oidc/clientStore.ts';
 import { createKnexAdapter, deleteExpiredPayloads } from '../../shared/oidc/knexAdapter.ts';
-import { oidcPayloadOwnersMigration, oidcStorageMigration } from '../../shared/oidc/migration.ts';
+import {
+  clientRegistryVersionMigration,
+  oidcPayloadOwnersMigration,
+  oidcStorageMigration,
+} from '../../shared/oidc/migration.ts';
 import {
   createPostgresSchema,
   dropPostgresSchema,
@@ -66,7 +70,11 @@ function conformance(backend: Backend) {
   test.before(async () => {
     if (!backend.available) return;
     ({ db, dispose } = await backend.open());
-    await migrate(db, [oidcStorageMigration, oidcPayloadOwnersMigration], 'adapter_test_migrations');
+    await migrate(
+      db,
+      [oidcStorageMigration, oidcPayloadOwnersMigration, clientRegistryVersionMigration],
+      'adapter_test_migrations',
+    );
   });
   test.after.always(async () => {
     await dispose?.();
