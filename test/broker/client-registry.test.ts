@@ -86,7 +86,9 @@ test('a client removed with the CLI can no longer start a sign-in at the running
   t.teardown(close);
   const before = await authorizationAt(system.brokerUrl, client);
   t.is(before.status, 303);
-  t.regex(before.location ?? '', /^\/interaction\//);
+  // A new sign-in goes from the authorization endpoint straight to the mock NHSmail's authorize URL.
+  t.true((before.location ?? '').startsWith(`${system.mockUrl}/`), before.location ?? 'no redirect');
+  t.regex(before.location ?? '', /\/oauth2\/v2\.0\/authorize\?/);
 
   const removed = await brokerCli(system, 'clients', 'remove', client.clientId);
   t.is(removed.code, 0, removed.stderr);

@@ -81,8 +81,16 @@ test('an app that was down gets its logout token when it comes back within the r
       (await deliveryEvents(client.clientId)).some((event) => event.outcome === 'delivery_retry'),
     ),
   );
-  const retry = (await deliveryEvents(client.clientId)).find((event) => event.outcome === 'delivery_retry');
-  t.regex(retry?.detail ?? '', /^signed_out; attempt 1 of 5; ECONNREFUSED; next attempt in \d+ s$/);
+  // On a slow machine the second attempt may be audited too before this reads: look for the first.
+  const retries = (await deliveryEvents(client.clientId)).filter(
+    (event) => event.outcome === 'delivery_retry',
+  );
+  t.true(
+    retries.some((event) =>
+      /^signed_out; attempt 1 of 5; ECONNREFUSED; next attempt in \d+ s$/.test(event.detail ?? ''),
+    ),
+    retries.map((event) => event.detail).join(' | '),
+  );
 
   await app.start();
   t.true(await eventually(() => app.received.length === 1), 'delivered once the app answered');
