@@ -23,6 +23,7 @@ import { controlRoutes } from './control/api.ts';
 import { homeRoutes } from './control/home.ts';
 import { trainerPanel } from './control/trainerPanel.ts';
 import { loginRoutes } from './provider/login.ts';
+import { loadArmedCounts } from './scenarios/armed.ts';
 import { createMockProvider, entraRoutes } from './provider/provider.ts';
 import { tokenFaults } from './provider/tokenFaults.ts';
 import { frontchannelAfterConfirm } from './provider/logout.ts';
@@ -48,6 +49,8 @@ export async function createMockIdp(
   const { db, logger } = deps;
   const clients = createClientCache({ db, logger, refreshMs: config.clientRefreshMs });
   await clients.refresh();
+  // What is armed, so that a sign-in with nothing armed for it costs no statement (scenarios/armed.ts).
+  await loadArmedCounts(db);
   const provider = await createMockProvider(config, db, clients);
   const routes = entraRoutes(config.tenantId);
   provider.use(trustProxies(provider, config.trustProxy));

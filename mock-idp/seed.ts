@@ -5,6 +5,7 @@ import { personas, seededPassword } from '../seeds/personas.ts';
 import { putClient } from '../shared/oidc/clientStore.ts';
 import type { MockIdpConfig } from './config.ts';
 import { AccountStore } from './directory/accounts.ts';
+import { disarm } from './scenarios/armed.ts';
 
 /** Fixed one-time codes so trainers and tests know them. */
 export function seededMfaCode(index: number): string {
@@ -13,7 +14,8 @@ export function seededMfaCode(index: number): string {
 
 export async function seedMockIdp(db: Knex, config: MockIdpConfig): Promise<void> {
   const accounts = new AccountStore(db);
-  await db('armed_scenarios').delete();
+  // Through disarm(), so that a running mock's count of armed scenarios follows.
+  await disarm(db);
   await db('login_progress').delete();
   await db('sign_in_attempts').delete();
   const seeded = personas.filter((persona) => persona.nhsmail !== 'none');

@@ -48,7 +48,7 @@ export interface TestSystem {
   mock: MockIdp;
   /** Stops the broker and starts it again on the same port and database (a restart). */
   restartBroker(): Promise<void>;
-  /** Rebuilds the mock IdP from its database on the same port (e.g. after a key rotation). */
+  /** Stops the mock and starts it again on the same port and database (a restart, e.g. after a key rotation). */
   restartMock(): Promise<void>;
   close(): Promise<void>;
 }
@@ -85,7 +85,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     MOCK_SLOW_RESPONSE_MS: '7000',
     ...common,
   });
-  const mockDb = createDatabase(mockConfig.database);
+  let mockDb = createDatabase(mockConfig.database);
   await migrate(mockDb, mockIdpMigrations, mockIdpMigrationTable);
   await seedMockIdp(mockDb, mockConfig);
   const mockLogger = logger('mock-idp');
@@ -143,8 +143,13 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
       serve(brokerServer, broker.app.callback());
     },
     async restartMock() {
+      // As for the broker: a new knex pool, so nothing the mock kept in memory survives.
       await mock.stop();
+      await mockDb.destroy();
+      mockDb = createDatabase(mockConfig.database);
+      await migrate(mockDb, mockIdpMigrations, mockIdpMigrationTable);
       mock = await createMockIdp(mockConfig, { db: mockDb, logger: mockLogger });
+      system.mockDb = mockDb;
       system.mock = mock;
       serve(mockServer, mock.app.callback());
     },
@@ -155,7 +160,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
       }
       await system.broker.stop();
       await system.mock.stop();
-      await Promise.all([mockDb.destroy(), system.brokerDb.destroy(), appDb.destroy()]);
+      await Promise.all([system.mockDb.destroy(), system.brokerDb.destroy(), appDb.destroy()]);
       if (options.brokerPostgresUrl && brokerSchema)
         await dropPostgresSchema(options.brokerPostgresUrl, brokerSchema);
       await rm(dataDir, { recursive: true, force: true });

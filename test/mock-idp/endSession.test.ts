@@ -1,12 +1,14 @@
 // The mock's end_session as Entra's (docs/testing-with-the-mock.md, "Signing out"): id_tokens carry
 // `sid` and `login_hint`; a matching logout_hint signs out at once and returns to a registered
 // post_logout_redirect_uri with the state; otherwise the user is asked; an unregistered URI is refused;
-// and the other signed-in clients' front-channel logout URLs are loaded with `iss` and `sid`.
+// and the other signed-in clients' front-channel logout URLs are loaded with `iss` and `sid`. Signing
+// out ends the codes and tokens issued in the session; a session that merely runs out does not.
 import test from 'ava';
 import * as oidc from 'openid-client';
 import { seededPassword } from '../../seeds/personas.ts';
 import { putClient } from '../../shared/oidc/clientStore.ts';
 import { HttpSession, mainText } from '../helpers/httpSession.ts';
+import { mockAccount } from '../helpers/mockControl.ts';
 import { startSystem, type TestSystem } from '../helpers/system.ts';
 
 const redirectUri = 'https://probe.example/callback';
@@ -44,6 +46,18 @@ test.after.always(async () => {
 
 /** Signs in at the mock as the probe app, stopping at its redirect URI (never contacted). */
 async function signIn(userId: string, session = new HttpSession()) {
+  const { callback, redeem } = await codeFor(userId, session);
+  const tokens = await redeem(callback);
+  return {
+    session,
+    claims: tokens.claims(),
+    idToken: tokens.id_token ?? '',
+    accessToken: tokens.access_token,
+  };
+}
+
+/** Signs in at the mock as the probe app up to the code at its redirect URI, not yet redeemed. */
+async function codeFor(userId: string, session = new HttpSession()) {
   const verifier = oidc.randomPKCECodeVerifier();
   const state = oidc.randomState();
   const url = oidc.buildAuthorizationUrl(config, {
@@ -66,11 +80,9 @@ async function signIn(userId: string, session = new HttpSession()) {
     if (!location) throw new Error(`sign-in stopped at ${page.url}: ${mainText(page).slice(0, 300)}`);
     const next = new URL(location, page.url);
     if (next.href.startsWith(redirectUri)) {
-      const tokens = await oidc.authorizationCodeGrant(config, next, {
-        pkceCodeVerifier: verifier,
-        expectedState: state,
-      });
-      return { session, claims: tokens.claims(), idToken: tokens.id_token ?? '' };
+      const redeem = (callback: URL) =>
+        oidc.authorizationCodeGrant(config, callback, { pkceCodeVerifier: verifier, expectedState: state });
+      return { session, callback: next, redeem };
     }
     page = await session.get(next.href, { follow: false });
   }
@@ -125,4 +137,39 @@ test('an unregistered post_logout_redirect_uri is refused', async (t) => {
   t.is(refused.status, 400);
   t.is(refused.headers.get('location'), null);
   t.regex(await signedInStatus(session), /as\s+jane\.smith@nhs\.net/);
+});
+
+test('signing out at the mock ends a code not yet redeemed and the access tokens issued', async (t) => {
+  const first = await signIn('tom.jones@nhs.net');
+  t.is(
+    (await oidc.fetchUserInfo(config, first.accessToken, oidc.skipSubjectCheck)).email,
+    'tom.jones@nhs.net',
+  );
+  const { session, callback, redeem } = await codeFor('tom.jones@nhs.net', first.session);
+  const own = await session.get(`${system.mockConfig.issuer.replace(/\/v2\.0$/, '')}/oauth2/v2.0/logout`);
+  await session.submit(own, '#op\\.logoutForm', { logout: 'yes' });
+  t.regex(await signedInStatus(session), /^Not signed in/);
+  const refused = await t.throwsAsync(redeem(callback));
+  t.is((refused as { error?: string }).error, 'invalid_grant');
+  const unauthorised = await t.throwsAsync(
+    oidc.fetchUserInfo(config, first.accessToken, oidc.skipSubjectCheck),
+  );
+  t.is((unauthorised as { status?: number }).status, 401, 'the access token is dead too');
+});
+
+test('a code is redeemed although the NHSmail session behind it has ended since, as at Entra', async (t) => {
+  // An account no other test here signs in with, so that only this browser's session runs out.
+  const email = 'no.cqrs@nhs.net';
+  const { session, callback, redeem } = await codeFor(email);
+  // The session runs out (its eight hours pass) between the redirect and the token request.
+  const { oid } = await mockAccount(system, email);
+  const ended = await system
+    .mockDb('oidc_payloads')
+    .where({ model: 'Session', account_id: oid })
+    .update({ expires_at: Date.now() - 1000 });
+  t.is(ended, 1);
+  t.regex(await signedInStatus(session), /^Not signed in/, 'the browser has no NHSmail session now');
+  const tokens = await redeem(callback);
+  t.is(tokens.claims()?.preferred_username, email);
+  t.is((await oidc.fetchUserInfo(config, tokens.access_token, oidc.skipSubjectCheck)).email, email);
 });
