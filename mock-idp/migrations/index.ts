@@ -5,6 +5,7 @@ import {
   clientRegistryVersionMigration,
   keyActivationMigration,
   oidcPayloadOwnersMigration,
+  oidcPayloadPartialIndexesMigration,
   oidcStorageMigration,
 } from '../../shared/oidc/migration.ts';
 
@@ -95,5 +96,6 @@ export const mockIdpMigrations: readonly Migration[] = [
   oidcPayloadOwnersMigration,
   tokenFaultsInMemory,
   clientRegistryVersionMigration,
+  oidcPayloadPartialIndexesMigration,
 ];
 export const mockIdpMigrationTable = 'mock_idp_migrations';

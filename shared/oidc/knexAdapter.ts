@@ -34,14 +34,19 @@ export function createKnexAdapter(db: Knex, clients?: ClientCache): AdapterConst
     async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
       if (this.model === 'Client')
         throw new Error('clients are managed with the CLI, not through the provider');
+      // A grant is its own grant: revoking a grant id then reaches the Grant row as well.
+      const grantId = payload.grantId ?? (this.model === 'Grant' ? id : null);
+      // The account and client are written only where no grant reaches the row: the Grant itself,
+      // sessions, and grant-less payloads. Revocation by account or client reaches the rest through
+      // their grant (broker/issuer/revocation.ts), so codes and tokens carry no owner index entries.
+      const owned = this.model === 'Grant' || !payload.grantId;
       const row = {
         model: this.model,
         id,
-        payload: JSON.stringify(payload),
-        // A grant is its own grant: revoking a grant id then reaches the Grant row as well.
-        grant_id: payload.grantId ?? (this.model === 'Grant' ? id : null),
-        account_id: payload.accountId ?? null,
-        client_id: payload.clientId ?? null,
+        payload: JSON.stringify(storedPayload(this.model, id, payload)),
+        grant_id: grantId,
+        account_id: owned ? (payload.accountId ?? null) : null,
+        client_id: owned ? (payload.clientId ?? null) : null,
         user_code: payload.userCode ?? null,
         uid: payload.uid ?? null,
         expires_at: expiresIn ? Date.now() + expiresIn * 1000 : null,
@@ -90,7 +95,7 @@ export function createKnexAdapter(db: Knex, clients?: ClientCache): AdapterConst
 
     private async findBy(where: Record<string, string>): Promise<AdapterPayload | undefined> {
       const row = await db<PayloadRow>({ payload: 'oidc_payloads' })
-        .select('payload.payload', 'payload.consumed_at')
+        .select('payload.id', 'payload.payload', 'payload.grant_id', 'payload.consumed_at')
         .where(Object.fromEntries(Object.entries({ model: this.model, ...where }).map(qualified)))
         .andWhere((query) =>
           query.whereNull('payload.expires_at').orWhere('payload.expires_at', '>', Date.now()),
@@ -103,11 +108,36 @@ export function createKnexAdapter(db: Knex, clients?: ClientCache): AdapterConst
         )
         .first();
       if (!row) return undefined;
-      const payload = JSON.parse(row.payload) as AdapterPayload;
+      const payload = restoredPayload(this.model, row);
       if (row.consumed_at) payload.consumed = Math.floor(row.consumed_at / 1000);
       return payload;
     }
   };
+}
+
+/**
+ * The payload as stored: without what the row already holds. `jti` is the row's id and `kind` its
+ * model (oidc-provider saves every model under its `jti`, lib/models/base_model.js), and a code's or
+ * token's `grantId` is its grant_id column; restoredPayload puts them back on every read. Rows
+ * written before this still carry them, and read the same.
+ */
+function storedPayload(model: string, id: string, payload: AdapterPayload): Record<string, unknown> {
+  const stored: Record<string, unknown> = { ...payload };
+  if (stored.jti === id) delete stored.jti;
+  if (stored.kind === model) delete stored.kind;
+  if (model !== 'Grant' && typeof stored.grantId === 'string') delete stored.grantId;
+  return stored;
+}
+
+function restoredPayload(
+  model: string,
+  row: Pick<PayloadRow, 'id' | 'payload' | 'grant_id'>,
+): AdapterPayload {
+  const payload = JSON.parse(row.payload) as AdapterPayload;
+  payload.jti ??= row.id;
+  payload.kind ??= model;
+  if (model !== 'Grant' && row.grant_id) payload.grantId ??= row.grant_id;
+  return payload;
 }
 
 const qualified = ([column, value]: [string, string]) => [`payload.${column}`, value] as const;

@@ -136,3 +136,35 @@ export const clientRegistryVersionMigration: Migration = {
     await db.schema.dropTableIfExists('oauth_clients_version');
   },
 };
+
+/** The secondary indexes of oidc_payloads whose column most rows leave empty (see the migration below). */
+const sparselyIndexedColumns = ['grant_id', 'uid', 'user_code', 'account_id', 'client_id'] as const;
+
+/**
+ * Indexes only the rows that need them: a partial index (`WHERE column IS NOT NULL`, the same in SQLite
+ * and PostgreSQL) leaves out every row whose column is empty, and each insert then updates fewer
+ * indexes. uid is set on sessions only, user_code on device codes only (the device flow is off),
+ * grant_id on everything but sessions and interactions, and account_id and client_id only where no
+ * grant reaches the row (shared/oidc/knexAdapter.ts). Every lookup by these columns is an equality, which
+ * both databases answer from a partial index. Same names as before, so `down` puts the full ones back.
+ */
+export const oidcPayloadPartialIndexesMigration: Migration = {
+  name: '0022_oidc_payload_partial_indexes',
+  async up(db: Knex) {
+    await db.schema.alterTable('oidc_payloads', (table) => {
+      for (const column of sparselyIndexedColumns) table.dropIndex([column]);
+    });
+    await db.schema.alterTable('oidc_payloads', (table) => {
+      for (const column of sparselyIndexedColumns)
+        table.index([column], `oidc_payloads_${column}_index`, { predicate: db.whereNotNull(column) });
+    });
+  },
+  async down(db: Knex) {
+    await db.schema.alterTable('oidc_payloads', (table) => {
+      for (const column of sparselyIndexedColumns) table.dropIndex([column]);
+    });
+    await db.schema.alterTable('oidc_payloads', (table) => {
+      for (const column of sparselyIndexedColumns) table.index([column]);
+    });
+  },
+};

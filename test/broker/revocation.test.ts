@@ -46,7 +46,7 @@ for (const backend of ['sqlite', 'postgres'] as const) {
     async (t) => {
       const { db, dispose } = await open(backend);
       t.teardown(dispose);
-      const before = brokerMigrations.filter((migration) => migration !== oidcPayloadOwnersMigration);
+      const before = brokerMigrations.slice(0, brokerMigrations.indexOf(oidcPayloadOwnersMigration));
       await migrate(db, before, brokerMigrationTable);
       // Written by a broker of the previous release: no owner columns yet.
       await db('oidc_payloads').insert([

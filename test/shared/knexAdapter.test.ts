@@ -11,6 +11,7 @@ import { createKnexAdapter, deleteExpiredPayloads } from '../../shared/oidc/knex
 import {
   clientRegistryVersionMigration,
   oidcPayloadOwnersMigration,
+  oidcPayloadPartialIndexesMigration,
   oidcStorageMigration,
 } from '../../shared/oidc/migration.ts';
 import {
@@ -72,7 +73,12 @@ function conformance(backend: Backend) {
     ({ db, dispose } = await backend.open());
     await migrate(
       db,
-      [oidcStorageMigration, oidcPayloadOwnersMigration, clientRegistryVersionMigration],
+      [
+        oidcStorageMigration,
+        oidcPayloadOwnersMigration,
+        clientRegistryVersionMigration,
+        oidcPayloadPartialIndexesMigration,
+      ],
       'adapter_test_migrations',
     );
   });
