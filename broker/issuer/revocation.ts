@@ -14,8 +14,9 @@ async function revokeOwned(db: Knex, column: 'account_id' | 'client_id', value: 
   const ofGrants = await db('oidc_payloads')
     .whereIn(
       'grant_id',
+      // A grant's own grant id: the id its codes and tokens carry.
       db('oidc_payloads')
-        .select('id')
+        .select('grant_id')
         .where({ model: 'Grant', [column]: value }),
     )
     .whereNot('model', 'Grant')

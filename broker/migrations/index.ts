@@ -4,6 +4,7 @@ import type { Migration } from '../../shared/database.ts';
 import {
   clientRegistryVersionMigration,
   keyActivationMigration,
+  oidcInteractionsMigration,
   oidcPayloadOwnersMigration,
   oidcPayloadPartialIndexesMigration,
   oidcStorageMigration,
@@ -115,7 +116,7 @@ const pendingSignIns: Migration = {
  * the issuer's URL in every entry.
  */
 const auditAndUpstreamIndexes: Migration = {
-  name: '0023_audit_and_upstream_session_indexes',
+  name: '0024_audit_and_upstream_session_indexes',
   async up(db: Knex) {
     await db.schema.alterTable('audit_events', (table) => table.dropIndex(['at']));
     await db.schema.alterTable('upstream_sessions', (table) => {
@@ -142,6 +143,7 @@ export const brokerMigrations: readonly Migration[] = [
   logoutMigration,
   clientRegistryVersionMigration,
   oidcPayloadPartialIndexesMigration,
+  oidcInteractionsMigration,
   auditAndUpstreamIndexes,
 ];
 export const brokerMigrationTable = 'broker_migrations';

@@ -4,6 +4,7 @@ import type { Migration } from '../../shared/database.ts';
 import {
   clientRegistryVersionMigration,
   keyActivationMigration,
+  oidcInteractionsMigration,
   oidcPayloadOwnersMigration,
   oidcPayloadPartialIndexesMigration,
   oidcStorageMigration,
@@ -97,5 +98,6 @@ export const mockIdpMigrations: readonly Migration[] = [
   tokenFaultsInMemory,
   clientRegistryVersionMigration,
   oidcPayloadPartialIndexesMigration,
+  oidcInteractionsMigration,
 ];
 export const mockIdpMigrationTable = 'mock_idp_migrations';

@@ -168,3 +168,34 @@ export const oidcPayloadPartialIndexesMigration: Migration = {
     });
   },
 };
+
+/**
+ * Interactions in a table of their own. An Interaction is written at the start of a sign-in and deleted
+ * at its end, seconds later; in oidc_payloads, SQLite appends rows in rowid order, so the space each one
+ * freed stayed empty among the sessions, grants and tokens written meanwhile (about a kilobyte per
+ * sign-in under concurrent sign-ins). Here new interactions reuse it. No index but the key: the table
+ * holds only sign-ins under way or abandoned within the hour, which the expiry sweep scans.
+ * Interactions under way when this runs move with their rows.
+ */
+export const oidcInteractionsMigration: Migration = {
+  name: '0023_oidc_interactions',
+  async up(db: Knex) {
+    await db.schema.createTable('oidc_interactions', (table) => {
+      table.string('id', 255).primary();
+      table.text('payload').notNullable();
+      table.bigInteger('expires_at');
+    });
+    await db.raw(
+      'insert into oidc_interactions (id, payload, expires_at) select id, payload, expires_at from oidc_payloads where model = ?',
+      ['Interaction'],
+    );
+    await db('oidc_payloads').where({ model: 'Interaction' }).delete();
+  },
+  async down(db: Knex) {
+    await db.raw(
+      'insert into oidc_payloads (model, id, payload, expires_at) select ?, id, payload, expires_at from oidc_interactions',
+      ['Interaction'],
+    );
+    await db.schema.dropTableIfExists('oidc_interactions');
+  },
+};
