@@ -4,7 +4,9 @@ import type { Migration } from '../../shared/database.ts';
 import {
   clientRegistryVersionMigration,
   keyActivationMigration,
+  oidcInteractionsMigration,
   oidcPayloadOwnersMigration,
+  oidcPayloadPartialIndexesMigration,
   oidcStorageMigration,
 } from '../../shared/oidc/migration.ts';
 import { logoutMigration } from '../logout/migration.ts';
@@ -107,6 +109,30 @@ const pendingSignIns: Migration = {
   },
 };
 
+/**
+ * Indexes that cost a write per sign-in and serve no query: the audit trail is read newest first by
+ * id (broker/accounts/audit.ts), never by `at`; an upstream session is looked up by its `sid` and
+ * then checked against the issuer (broker/logout/upstreamSessions.ts), so the index need not repeat
+ * the issuer's URL in every entry.
+ */
+const auditAndUpstreamIndexes: Migration = {
+  name: '0024_audit_and_upstream_session_indexes',
+  async up(db: Knex) {
+    await db.schema.alterTable('audit_events', (table) => table.dropIndex(['at']));
+    await db.schema.alterTable('upstream_sessions', (table) => {
+      table.dropIndex(['issuer', 'upstream_sid']);
+      table.index(['upstream_sid']);
+    });
+  },
+  async down(db: Knex) {
+    await db.schema.alterTable('upstream_sessions', (table) => {
+      table.dropIndex(['upstream_sid']);
+      table.index(['issuer', 'upstream_sid']);
+    });
+    await db.schema.alterTable('audit_events', (table) => table.index(['at']));
+  },
+};
+
 export const brokerMigrations: readonly Migration[] = [
   oidcStorageMigration,
   accounts,
@@ -116,5 +142,8 @@ export const brokerMigrations: readonly Migration[] = [
   oidcPayloadOwnersMigration,
   logoutMigration,
   clientRegistryVersionMigration,
+  oidcPayloadPartialIndexesMigration,
+  oidcInteractionsMigration,
+  auditAndUpstreamIndexes,
 ];
 export const brokerMigrationTable = 'broker_migrations';

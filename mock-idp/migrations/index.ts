@@ -4,7 +4,9 @@ import type { Migration } from '../../shared/database.ts';
 import {
   clientRegistryVersionMigration,
   keyActivationMigration,
+  oidcInteractionsMigration,
   oidcPayloadOwnersMigration,
+  oidcPayloadPartialIndexesMigration,
   oidcStorageMigration,
 } from '../../shared/oidc/migration.ts';
 
@@ -95,5 +97,7 @@ export const mockIdpMigrations: readonly Migration[] = [
   oidcPayloadOwnersMigration,
   tokenFaultsInMemory,
   clientRegistryVersionMigration,
+  oidcPayloadPartialIndexesMigration,
+  oidcInteractionsMigration,
 ];
 export const mockIdpMigrationTable = 'mock_idp_migrations';

@@ -1,4 +1,5 @@
-// oidc-provider storage on knex: one table for every model's payloads, plus the client registry.
+// oidc-provider storage on knex: one table for every model's payloads but interactions, which have
+// their own (oidc_interactions, see shared/oidc/migration.ts), plus the client registry.
 // Honours expiry on every read and makes `consume` atomic, so an authorization code or a refresh
 // token can be redeemed once even when two requests race (the loser gets invalid_grant).
 //
@@ -22,6 +23,8 @@ export type AdapterConstructor = new (name: string) => Adapter;
 export const revokedGrantModel = 'RevokedGrant';
 /** How long a marker lives when the grant's own expiry is unknown (nothing of a grant outlives it). */
 const revokedGrantFallbackMs = 30 * 24 * 60 * 60 * 1000;
+/** Written and deleted within one sign-in: kept in oidc_interactions, by id alone. */
+const interactionModel = 'Interaction';
 
 export function createKnexAdapter(db: Knex, clients?: ClientCache): AdapterConstructor {
   return class KnexAdapter implements Adapter {
@@ -34,17 +37,31 @@ export function createKnexAdapter(db: Knex, clients?: ClientCache): AdapterConst
     async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
       if (this.model === 'Client')
         throw new Error('clients are managed with the CLI, not through the provider');
+      const expiresAt = expiresIn ? Date.now() + expiresIn * 1000 : null;
+      if (this.model === interactionModel) {
+        const stored = JSON.stringify(storedPayload(this.model, id, payload, false));
+        await db('oidc_interactions')
+          .insert({ id, payload: stored, expires_at: expiresAt })
+          .onConflict('id')
+          .merge();
+        return;
+      }
+      // A grant is its own grant: revoking a grant id then reaches the Grant row as well.
+      const grantId = payload.grantId ?? (this.model === 'Grant' ? id : null);
+      // The account and client are written only where no grant reaches the row: the Grant itself,
+      // sessions, and grant-less payloads. Revocation by account or client reaches the rest through
+      // their grant (broker/issuer/revocation.ts), so codes and tokens carry no owner index entries.
+      const owned = this.model === 'Grant' || !payload.grantId;
       const row = {
         model: this.model,
         id,
-        payload: JSON.stringify(payload),
-        // A grant is its own grant: revoking a grant id then reaches the Grant row as well.
-        grant_id: payload.grantId ?? (this.model === 'Grant' ? id : null),
-        account_id: payload.accountId ?? null,
-        client_id: payload.clientId ?? null,
+        payload: JSON.stringify(storedPayload(this.model, id, payload, true)),
+        grant_id: grantId,
+        account_id: owned ? (payload.accountId ?? null) : null,
+        client_id: owned ? (payload.clientId ?? null) : null,
         user_code: payload.userCode ?? null,
         uid: payload.uid ?? null,
-        expires_at: expiresIn ? Date.now() + expiresIn * 1000 : null,
+        expires_at: expiresAt,
       };
       await db('oidc_payloads').insert(row).onConflict(['model', 'id']).merge();
     }
@@ -54,6 +71,13 @@ export function createKnexAdapter(db: Knex, clients?: ClientCache): AdapterConst
         const client = clients ? await clients.find(id) : await readClientRow(db, id);
         // A fresh object every time: oidc-provider may keep what it is given.
         return client ? clientMetadataFromRow(client) : undefined;
+      }
+      if (this.model === interactionModel) {
+        const row = await db<PayloadRow>('oidc_interactions')
+          .where({ id })
+          .andWhere((query) => query.whereNull('expires_at').orWhere('expires_at', '>', Date.now()))
+          .first('id', 'payload');
+        return row ? restoredPayload(this.model, { ...row, grant_id: null }) : undefined;
       }
       return this.findBy({ id });
     }
@@ -81,7 +105,8 @@ export function createKnexAdapter(db: Knex, clients?: ClientCache): AdapterConst
     }
 
     async destroy(id: string): Promise<void> {
-      await db('oidc_payloads').where({ model: this.model, id }).delete();
+      if (this.model === interactionModel) await db('oidc_interactions').where({ id }).delete();
+      else await db('oidc_payloads').where({ model: this.model, id }).delete();
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {
@@ -90,7 +115,7 @@ export function createKnexAdapter(db: Knex, clients?: ClientCache): AdapterConst
 
     private async findBy(where: Record<string, string>): Promise<AdapterPayload | undefined> {
       const row = await db<PayloadRow>({ payload: 'oidc_payloads' })
-        .select('payload.payload', 'payload.consumed_at')
+        .select('payload.id', 'payload.payload', 'payload.grant_id', 'payload.consumed_at')
         .where(Object.fromEntries(Object.entries({ model: this.model, ...where }).map(qualified)))
         .andWhere((query) =>
           query.whereNull('payload.expires_at').orWhere('payload.expires_at', '>', Date.now()),
@@ -103,11 +128,41 @@ export function createKnexAdapter(db: Knex, clients?: ClientCache): AdapterConst
         )
         .first();
       if (!row) return undefined;
-      const payload = JSON.parse(row.payload) as AdapterPayload;
+      const payload = restoredPayload(this.model, row);
       if (row.consumed_at) payload.consumed = Math.floor(row.consumed_at / 1000);
       return payload;
     }
   };
+}
+
+/**
+ * The payload as stored: without what the row already holds. `jti` is the row's id and `kind` its
+ * model (oidc-provider saves every model under its `jti`, lib/models/base_model.js), and a code's or
+ * token's `grantId` is its grant_id column where the table has one; restoredPayload puts them back on
+ * every read. Rows written before this still carry them, and read the same.
+ */
+function storedPayload(
+  model: string,
+  id: string,
+  payload: AdapterPayload,
+  grantIdColumn: boolean,
+): Record<string, unknown> {
+  const stored: Record<string, unknown> = { ...payload };
+  if (stored.jti === id) delete stored.jti;
+  if (stored.kind === model) delete stored.kind;
+  if (grantIdColumn && model !== 'Grant' && typeof stored.grantId === 'string') delete stored.grantId;
+  return stored;
+}
+
+function restoredPayload(
+  model: string,
+  row: Pick<PayloadRow, 'id' | 'payload' | 'grant_id'>,
+): AdapterPayload {
+  const payload = JSON.parse(row.payload) as AdapterPayload;
+  payload.jti ??= row.id;
+  payload.kind ??= model;
+  if (model !== 'Grant' && row.grant_id) payload.grantId ??= row.grant_id;
+  return payload;
 }
 
 const qualified = ([column, value]: [string, string]) => [`payload.${column}`, value] as const;
@@ -137,7 +192,11 @@ export async function revokeGrant(db: Knex, grantId: string): Promise<void> {
   await db('oidc_payloads').where({ grant_id: grantId }).delete();
 }
 
-/** Deletes expired payloads; services call this on a timer so the table does not grow forever. */
+/** Deletes expired payloads and interactions; services call this on a timer so neither table grows forever. */
 export async function deleteExpiredPayloads(db: Knex): Promise<number> {
-  return db('oidc_payloads').whereNotNull('expires_at').andWhere('expires_at', '<=', Date.now()).delete();
+  const now = Date.now();
+  let deleted = 0;
+  for (const table of ['oidc_payloads', 'oidc_interactions'])
+    deleted += await db(table).whereNotNull('expires_at').andWhere('expires_at', '<=', now).delete();
+  return deleted;
 }

@@ -136,3 +136,66 @@ export const clientRegistryVersionMigration: Migration = {
     await db.schema.dropTableIfExists('oauth_clients_version');
   },
 };
+
+/** The secondary indexes of oidc_payloads whose column most rows leave empty (see the migration below). */
+const sparselyIndexedColumns = ['grant_id', 'uid', 'user_code', 'account_id', 'client_id'] as const;
+
+/**
+ * Indexes only the rows that need them: a partial index (`WHERE column IS NOT NULL`, the same in SQLite
+ * and PostgreSQL) leaves out every row whose column is empty, and each insert then updates fewer
+ * indexes. uid is set on sessions only, user_code on device codes only (the device flow is off),
+ * grant_id on everything but sessions and interactions, and account_id and client_id only where no
+ * grant reaches the row (shared/oidc/knexAdapter.ts). Every lookup by these columns is an equality, which
+ * both databases answer from a partial index. Same names as before, so `down` puts the full ones back.
+ */
+export const oidcPayloadPartialIndexesMigration: Migration = {
+  name: '0022_oidc_payload_partial_indexes',
+  async up(db: Knex) {
+    await db.schema.alterTable('oidc_payloads', (table) => {
+      for (const column of sparselyIndexedColumns) table.dropIndex([column]);
+    });
+    await db.schema.alterTable('oidc_payloads', (table) => {
+      for (const column of sparselyIndexedColumns)
+        table.index([column], `oidc_payloads_${column}_index`, { predicate: db.whereNotNull(column) });
+    });
+  },
+  async down(db: Knex) {
+    await db.schema.alterTable('oidc_payloads', (table) => {
+      for (const column of sparselyIndexedColumns) table.dropIndex([column]);
+    });
+    await db.schema.alterTable('oidc_payloads', (table) => {
+      for (const column of sparselyIndexedColumns) table.index([column]);
+    });
+  },
+};
+
+/**
+ * Interactions in a table of their own. An Interaction is written at the start of a sign-in and deleted
+ * at its end, seconds later; in oidc_payloads, SQLite appends rows in rowid order, so the space each one
+ * freed stayed empty among the sessions, grants and tokens written meanwhile (about a kilobyte per
+ * sign-in under concurrent sign-ins). Here new interactions reuse it. No index but the key: the table
+ * holds only sign-ins under way or abandoned within the hour, which the expiry sweep scans.
+ * Interactions under way when this runs move with their rows.
+ */
+export const oidcInteractionsMigration: Migration = {
+  name: '0023_oidc_interactions',
+  async up(db: Knex) {
+    await db.schema.createTable('oidc_interactions', (table) => {
+      table.string('id', 255).primary();
+      table.text('payload').notNullable();
+      table.bigInteger('expires_at');
+    });
+    await db.raw(
+      'insert into oidc_interactions (id, payload, expires_at) select id, payload, expires_at from oidc_payloads where model = ?',
+      ['Interaction'],
+    );
+    await db('oidc_payloads').where({ model: 'Interaction' }).delete();
+  },
+  async down(db: Knex) {
+    await db.raw(
+      'insert into oidc_payloads (model, id, payload, expires_at) select ?, id, payload, expires_at from oidc_interactions',
+      ['Interaction'],
+    );
+    await db.schema.dropTableIfExists('oidc_interactions');
+  },
+};

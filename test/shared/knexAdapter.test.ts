@@ -1,5 +1,6 @@
 // One conformance suite for the oidc-provider knex adapter, run on SQLite and on PostgreSQL: expiry is
-// honoured, consume is atomic, lookups by uid/user code and revocation by grant behave alike.
+// honoured, consume is atomic, lookups by uid/user code and revocation by grant behave alike, and a
+// payload reads back whole though its row stores less.
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -10,7 +11,9 @@ import { putClient } from '../../shared/oidc/clientStore.ts';
 import { createKnexAdapter, deleteExpiredPayloads } from '../../shared/oidc/knexAdapter.ts';
 import {
   clientRegistryVersionMigration,
+  oidcInteractionsMigration,
   oidcPayloadOwnersMigration,
+  oidcPayloadPartialIndexesMigration,
   oidcStorageMigration,
 } from '../../shared/oidc/migration.ts';
 import {
@@ -72,7 +75,13 @@ function conformance(backend: Backend) {
     ({ db, dispose } = await backend.open());
     await migrate(
       db,
-      [oidcStorageMigration, oidcPayloadOwnersMigration, clientRegistryVersionMigration],
+      [
+        oidcStorageMigration,
+        oidcPayloadOwnersMigration,
+        clientRegistryVersionMigration,
+        oidcPayloadPartialIndexesMigration,
+        oidcInteractionsMigration,
+      ],
       'adapter_test_migrations',
     );
   });
@@ -185,6 +194,62 @@ function conformance(backend: Backend) {
     t.is(await accessTokens.find('at2'), undefined);
     t.truthy(await accessTokens.find('at3'));
     t.truthy(await adapter('RefreshToken').find('rt1'), 'another model keeps its rows');
+  });
+
+  conformanceTest('interactions are stored, found, swept and destroyed like any payload', async (t) => {
+    const interactions = adapter('Interaction');
+    const payload = {
+      iat: 1,
+      exp: 2,
+      jti: 'i1',
+      kind: 'Interaction',
+      grantId: 'g-interaction',
+      params: { client_id: 'app' },
+    };
+    await interactions.upsert('i1', payload, 60);
+    t.deepEqual(await interactions.find('i1'), payload);
+    t.is(await adapter('Session').find('i1'), undefined, 'models do not see each other');
+    await interactions.upsert('i-expired', { jti: 'i-expired' }, 60);
+    await db('oidc_interactions')
+      .where({ id: 'i-expired' })
+      .update({ expires_at: Date.now() - 1000 });
+    t.is(await interactions.find('i-expired'), undefined);
+    t.true((await deleteExpiredPayloads(db)) >= 1);
+    t.is(await db('oidc_interactions').where({ id: 'i-expired' }).first(), undefined);
+    await interactions.destroy('i1');
+    t.is(await interactions.find('i1'), undefined);
+  });
+
+  conformanceTest('a token is stored without what its row holds and read back whole', async (t) => {
+    const payload = {
+      iat: 1,
+      exp: 2,
+      jti: 'at-whole',
+      kind: 'AccessToken',
+      accountId: 'a-whole',
+      clientId: 'app-whole',
+      grantId: 'g-whole',
+      scope: 'openid',
+    };
+    await adapter('AccessToken').upsert('at-whole', payload, 60);
+    t.deepEqual(await adapter('AccessToken').find('at-whole'), payload);
+    const row = await db('oidc_payloads').where({ model: 'AccessToken', id: 'at-whole' }).first();
+    t.deepEqual(JSON.parse(row.payload), {
+      iat: 1,
+      exp: 2,
+      accountId: 'a-whole',
+      clientId: 'app-whole',
+      scope: 'openid',
+    });
+    t.like(row, { grant_id: 'g-whole', account_id: null, client_id: null });
+    const grant = { jti: 'g-whole', kind: 'Grant', accountId: 'a-whole', clientId: 'app-whole' };
+    await adapter('Grant').upsert('g-whole', grant, 60);
+    t.deepEqual(await adapter('Grant').find('g-whole'), grant);
+    t.like(await db('oidc_payloads').where({ model: 'Grant', id: 'g-whole' }).first(), {
+      grant_id: 'g-whole',
+      account_id: 'a-whole',
+      client_id: 'app-whole',
+    });
   });
 
   conformanceTest('a payload without expiry never expires', async (t) => {
