@@ -11,9 +11,13 @@
 //
 // Clients come from the client registry: through a service's client cache (clientCache.ts) when one
 // is given, so that a known client costs no statement per request; straight from the table otherwise.
+//
+// The statements every sign-in and token request makes are built once with knex and run raw
+// (preparedQuery.ts): the same SQL, without building it again on every call.
 import type { Knex } from 'knex';
 import type { Adapter, AdapterPayload } from 'oidc-provider';
 import { errors } from 'oidc-provider';
+import { changesOf, preparedQuery, rowsOf } from '../preparedQuery.ts';
 import type { ClientCache } from './clientCache.ts';
 import { clientMetadataFromRow, readClientRow } from './clientStore.ts';
 
@@ -26,7 +30,79 @@ const revokedGrantFallbackMs = 30 * 24 * 60 * 60 * 1000;
 /** Written and deleted within one sign-in: kept in oidc_interactions, by id alone. */
 const interactionModel = 'Interaction';
 
+/** The adapter's hot statements, built once per database (see the file comment). */
+function adapterStatements(db: Knex) {
+  const unexpired = (column: string, now: string) => (query: Knex.QueryBuilder) =>
+    query.whereNull(column).orWhere(column, '>', now);
+  const findBy = (column: 'id' | 'uid' | 'user_code') =>
+    preparedQuery<[model: string, value: string, now: number]>(db, 3, (model, value, now) =>
+      db({ payload: 'oidc_payloads' })
+        .select('payload.id', 'payload.payload', 'payload.grant_id', 'payload.consumed_at')
+        .where({ 'payload.model': model, [`payload.${column}`]: value })
+        .andWhere(unexpired('payload.expires_at', now))
+        .whereNotExists(
+          db({ marker: 'oidc_payloads' })
+            .select(db.raw('1'))
+            .where('marker.model', revokedGrantModel)
+            .andWhereRaw('?? = ??', ['marker.id', 'payload.grant_id']),
+        )
+        .first(),
+    );
+  return {
+    upsertPayload: preparedQuery<
+      [
+        model: string,
+        id: string,
+        payload: string,
+        grantId: string | null,
+        accountId: string | null,
+        clientId: string | null,
+        userCode: string | null,
+        uid: string | null,
+        expiresAt: number | null,
+      ]
+    >(db, 9, (model, id, payload, grantId, accountId, clientId, userCode, uid, expiresAt) =>
+      db('oidc_payloads')
+        .insert({
+          model,
+          id,
+          payload,
+          grant_id: grantId,
+          account_id: accountId,
+          client_id: clientId,
+          user_code: userCode,
+          uid,
+          expires_at: expiresAt,
+        })
+        .onConflict(['model', 'id'])
+        .merge(),
+    ),
+    upsertInteraction: preparedQuery<[id: string, payload: string, expiresAt: number | null]>(
+      db,
+      3,
+      (id, payload, expiresAt) =>
+        db('oidc_interactions').insert({ id, payload, expires_at: expiresAt }).onConflict('id').merge(),
+    ),
+    findInteraction: preparedQuery<[id: string, now: number]>(db, 2, (id, now) =>
+      db('oidc_interactions').where({ id }).andWhere(unexpired('expires_at', now)).first('id', 'payload'),
+    ),
+    findById: findBy('id'),
+    findByUid: findBy('uid'),
+    findByUserCode: findBy('user_code'),
+    consume: preparedQuery<[now: number, model: string, id: string]>(db, 3, (now, model, id) =>
+      db('oidc_payloads').where({ model, id }).whereNull('consumed_at').update({ consumed_at: now }),
+    ),
+    destroyPayload: preparedQuery<[model: string, id: string]>(db, 2, (model, id) =>
+      db('oidc_payloads').where({ model, id }).delete(),
+    ),
+    destroyInteraction: preparedQuery<[id: string]>(db, 1, (id) =>
+      db('oidc_interactions').where({ id }).delete(),
+    ),
+  };
+}
+
 export function createKnexAdapter(db: Knex, clients?: ClientCache): AdapterConstructor {
+  const statements = adapterStatements(db);
   return class KnexAdapter implements Adapter {
     readonly model: string;
 
@@ -40,10 +116,7 @@ export function createKnexAdapter(db: Knex, clients?: ClientCache): AdapterConst
       const expiresAt = expiresIn ? Date.now() + expiresIn * 1000 : null;
       if (this.model === interactionModel) {
         const stored = JSON.stringify(storedPayload(this.model, id, payload, false));
-        await db('oidc_interactions')
-          .insert({ id, payload: stored, expires_at: expiresAt })
-          .onConflict('id')
-          .merge();
+        await statements.upsertInteraction(id, stored, expiresAt);
         return;
       }
       // A grant is its own grant: revoking a grant id then reaches the Grant row as well.
@@ -52,18 +125,17 @@ export function createKnexAdapter(db: Knex, clients?: ClientCache): AdapterConst
       // sessions, and grant-less payloads. Revocation by account or client reaches the rest through
       // their grant (broker/issuer/revocation.ts), so codes and tokens carry no owner index entries.
       const owned = this.model === 'Grant' || !payload.grantId;
-      const row = {
-        model: this.model,
+      await statements.upsertPayload(
+        this.model,
         id,
-        payload: JSON.stringify(storedPayload(this.model, id, payload, true)),
-        grant_id: grantId,
-        account_id: owned ? (payload.accountId ?? null) : null,
-        client_id: owned ? (payload.clientId ?? null) : null,
-        user_code: payload.userCode ?? null,
-        uid: payload.uid ?? null,
-        expires_at: expiresAt,
-      };
-      await db('oidc_payloads').insert(row).onConflict(['model', 'id']).merge();
+        JSON.stringify(storedPayload(this.model, id, payload, true)),
+        grantId,
+        owned ? (payload.accountId ?? null) : null,
+        owned ? (payload.clientId ?? null) : null,
+        payload.userCode ?? null,
+        payload.uid ?? null,
+        expiresAt,
+      );
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
@@ -73,28 +145,22 @@ export function createKnexAdapter(db: Knex, clients?: ClientCache): AdapterConst
         return client ? clientMetadataFromRow(client) : undefined;
       }
       if (this.model === interactionModel) {
-        const row = await db<PayloadRow>('oidc_interactions')
-          .where({ id })
-          .andWhere((query) => query.whereNull('expires_at').orWhere('expires_at', '>', Date.now()))
-          .first('id', 'payload');
+        const [row] = rowsOf<PayloadRow>(await statements.findInteraction(id, Date.now()));
         return row ? restoredPayload(this.model, { ...row, grant_id: null }) : undefined;
       }
-      return this.findBy({ id });
+      return this.found(await statements.findById(this.model, id, Date.now()));
     }
 
     async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
-      return this.findBy({ user_code: userCode });
+      return this.found(await statements.findByUserCode(this.model, userCode, Date.now()));
     }
 
     async findByUid(uid: string): Promise<AdapterPayload | undefined> {
-      return this.findBy({ uid });
+      return this.found(await statements.findByUid(this.model, uid, Date.now()));
     }
 
     async consume(id: string): Promise<void> {
-      const updated = await db('oidc_payloads')
-        .where({ model: this.model, id })
-        .whereNull('consumed_at')
-        .update({ consumed_at: Date.now() });
+      const updated = changesOf(await statements.consume(Date.now(), this.model, id));
       if (updated === 0) {
         // Lost a race with another redemption of the same code or refresh token: treat it as the reuse
         // it is and revoke everything issued from the grant, now and later.
@@ -105,28 +171,17 @@ export function createKnexAdapter(db: Knex, clients?: ClientCache): AdapterConst
     }
 
     async destroy(id: string): Promise<void> {
-      if (this.model === interactionModel) await db('oidc_interactions').where({ id }).delete();
-      else await db('oidc_payloads').where({ model: this.model, id }).delete();
+      if (this.model === interactionModel) await statements.destroyInteraction(id);
+      else await statements.destroyPayload(this.model, id);
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {
       await db('oidc_payloads').where({ model: this.model, grant_id: grantId }).delete();
     }
 
-    private async findBy(where: Record<string, string>): Promise<AdapterPayload | undefined> {
-      const row = await db<PayloadRow>({ payload: 'oidc_payloads' })
-        .select('payload.id', 'payload.payload', 'payload.grant_id', 'payload.consumed_at')
-        .where(Object.fromEntries(Object.entries({ model: this.model, ...where }).map(qualified)))
-        .andWhere((query) =>
-          query.whereNull('payload.expires_at').orWhere('payload.expires_at', '>', Date.now()),
-        )
-        .whereNotExists(
-          db({ marker: 'oidc_payloads' })
-            .select(db.raw('1'))
-            .where('marker.model', revokedGrantModel)
-            .andWhereRaw('?? = ??', ['marker.id', 'payload.grant_id']),
-        )
-        .first();
+    /** The payload of a findBy row, unless there is none (unknown, expired or of a revoked grant). */
+    private found(result: unknown): AdapterPayload | undefined {
+      const [row] = rowsOf<PayloadRow>(result);
       if (!row) return undefined;
       const payload = restoredPayload(this.model, row);
       if (row.consumed_at) payload.consumed = Math.floor(row.consumed_at / 1000);
@@ -164,8 +219,6 @@ function restoredPayload(
   if (model !== 'Grant' && row.grant_id) payload.grantId ??= row.grant_id;
   return payload;
 }
-
-const qualified = ([column, value]: [string, string]) => [`payload.${column}`, value] as const;
 
 interface PayloadRow {
   model: string;
