@@ -18,12 +18,14 @@ interface SessionPayload {
   authorizations?: Record<string, { sid?: string; grantId?: string }>;
 }
 
-function toSession(row: { id: string; payload: string }): StoredSession | undefined {
+function toSession(row: { id: string; uid: string | null; payload: string }): StoredSession | undefined {
   const payload = JSON.parse(row.payload) as SessionPayload;
-  if (!payload.accountId || !payload.uid) return undefined;
+  // The uid is the row's column (the adapter keeps it out of the payload); older rows have both.
+  const uid = row.uid ?? payload.uid;
+  if (!payload.accountId || !uid) return undefined;
   return {
     id: row.id,
-    uid: payload.uid,
+    uid,
     accountId: payload.accountId,
     apps: Object.entries(payload.authorizations ?? {}).map(([clientId, authorization]) => ({
       clientId,
@@ -37,7 +39,7 @@ function toSession(row: { id: string; payload: string }): StoredSession | undefi
 export async function sessionsOfAccount(db: Knex, accountId: string): Promise<StoredSession[]> {
   const rows = await db('oidc_payloads')
     .where({ model: 'Session', account_id: accountId })
-    .select('id', 'payload');
+    .select('id', 'uid', 'payload');
   return rows.flatMap((row) => toSession(row) ?? []).filter((session) => session.accountId === accountId);
 }
 
@@ -46,7 +48,7 @@ export async function sessionsByUid(db: Knex, uids: readonly string[]): Promise<
   const rows = await db('oidc_payloads')
     .where({ model: 'Session' })
     .whereIn('uid', uids)
-    .select('id', 'payload');
+    .select('id', 'uid', 'payload');
   return rows.flatMap((row) => toSession(row) ?? []);
 }
 

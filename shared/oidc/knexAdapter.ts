@@ -37,7 +37,7 @@ function adapterStatements(db: Knex) {
   const findBy = (column: 'id' | 'uid' | 'user_code') =>
     preparedQuery<[model: string, value: string, now: number]>(db, 3, (model, value, now) =>
       db({ payload: 'oidc_payloads' })
-        .select('payload.id', 'payload.payload', 'payload.grant_id', 'payload.consumed_at')
+        .select('payload.id', 'payload.payload', 'payload.grant_id', 'payload.uid', 'payload.consumed_at')
         .where({ 'payload.model': model, [`payload.${column}`]: value })
         .andWhere(unexpired('payload.expires_at', now))
         .whereNotExists(
@@ -193,30 +193,33 @@ export function createKnexAdapter(db: Knex, clients?: ClientCache): AdapterConst
 /**
  * The payload as stored: without what the row already holds. `jti` is the row's id and `kind` its
  * model (oidc-provider saves every model under its `jti`, lib/models/base_model.js), and a code's or
- * token's `grantId` is its grant_id column where the table has one; restoredPayload puts them back on
- * every read. Rows written before this still carry them, and read the same.
+ * token's `grantId` and a session's `uid` are the grant_id and uid columns where the table has them;
+ * restoredPayload puts them back on every read. Rows written before this still carry them, and read
+ * the same.
  */
 function storedPayload(
   model: string,
   id: string,
   payload: AdapterPayload,
-  grantIdColumn: boolean,
+  ownerColumns: boolean,
 ): Record<string, unknown> {
   const stored: Record<string, unknown> = { ...payload };
   if (stored.jti === id) delete stored.jti;
   if (stored.kind === model) delete stored.kind;
-  if (grantIdColumn && model !== 'Grant' && typeof stored.grantId === 'string') delete stored.grantId;
+  if (ownerColumns && model !== 'Grant' && typeof stored.grantId === 'string') delete stored.grantId;
+  if (ownerColumns && typeof stored.uid === 'string') delete stored.uid;
   return stored;
 }
 
 function restoredPayload(
   model: string,
-  row: Pick<PayloadRow, 'id' | 'payload' | 'grant_id'>,
+  row: Pick<PayloadRow, 'id' | 'payload' | 'grant_id'> & { uid?: string | null },
 ): AdapterPayload {
   const payload = JSON.parse(row.payload) as AdapterPayload;
   payload.jti ??= row.id;
   payload.kind ??= model;
   if (model !== 'Grant' && row.grant_id) payload.grantId ??= row.grant_id;
+  if (row.uid) payload.uid ??= row.uid;
   return payload;
 }
 
@@ -225,6 +228,7 @@ interface PayloadRow {
   id: string;
   payload: string;
   grant_id: string | null;
+  uid?: string | null;
   expires_at: number | null;
   consumed_at: number | null;
 }

@@ -250,6 +250,13 @@ function conformance(backend: Backend) {
       account_id: 'a-whole',
       client_id: 'app-whole',
     });
+    const session = { jti: 's-whole', kind: 'Session', uid: 'uid-whole', accountId: 'a-whole', exp: 3 };
+    await adapter('Session').upsert('s-whole', session, 60);
+    t.deepEqual(await adapter('Session').find('s-whole'), session);
+    t.deepEqual(await adapter('Session').findByUid('uid-whole'), session);
+    const sessionRow = await db('oidc_payloads').where({ model: 'Session', id: 's-whole' }).first();
+    t.deepEqual(JSON.parse(sessionRow.payload), { accountId: 'a-whole', exp: 3 }, 'the uid is its column');
+    t.is(sessionRow.uid, 'uid-whole');
   });
 
   conformanceTest('a payload without expiry never expires', async (t) => {
