@@ -110,26 +110,35 @@ const pendingSignIns: Migration = {
 };
 
 /**
- * Indexes that cost a write per sign-in and serve no query: the audit trail is read newest first by
- * id (broker/accounts/audit.ts), never by `at`; an upstream session is looked up by its `sid` and
- * then checked against the issuer (broker/logout/upstreamSessions.ts), so the index need not repeat
- * the issuer's URL in every entry.
+ * Indexes that cost a write per sign-in and serve no frequent query: the audit trail is read newest
+ * first by id (broker/accounts/audit.ts), never by `at`, and the CLI's rare `--outcome` filter can
+ * walk it by id; an upstream session is looked up by its `sid` and then checked against the issuer
+ * (broker/logout/upstreamSessions.ts), so the index need not repeat the issuer's URL in every entry,
+ * and only a suspension looks for an account's upstream sessions (a scan of the live sessions, once).
  */
 const auditAndUpstreamIndexes: Migration = {
   name: '0024_audit_and_upstream_session_indexes',
   async up(db: Knex) {
-    await db.schema.alterTable('audit_events', (table) => table.dropIndex(['at']));
+    await db.schema.alterTable('audit_events', (table) => {
+      table.dropIndex(['at']);
+      table.dropIndex(['outcome']);
+    });
     await db.schema.alterTable('upstream_sessions', (table) => {
       table.dropIndex(['issuer', 'upstream_sid']);
+      table.dropIndex(['account_id']);
       table.index(['upstream_sid']);
     });
   },
   async down(db: Knex) {
     await db.schema.alterTable('upstream_sessions', (table) => {
       table.dropIndex(['upstream_sid']);
+      table.index(['account_id']);
       table.index(['issuer', 'upstream_sid']);
     });
-    await db.schema.alterTable('audit_events', (table) => table.index(['at']));
+    await db.schema.alterTable('audit_events', (table) => {
+      table.index(['outcome']);
+      table.index(['at']);
+    });
   },
 };
 

@@ -208,14 +208,46 @@ function storedPayload(
   if (stored.kind === model) delete stored.kind;
   if (ownerColumns && model !== 'Grant' && typeof stored.grantId === 'string') delete stored.grantId;
   if (ownerColumns && typeof stored.uid === 'string') delete stored.uid;
-  return stored;
+  return shortKeysFor(model) ? renameKeys(stored, shortKeys) : stored;
+}
+
+/**
+ * Codes and tokens are most of the rows (two more per refresh grant): their longest field names are
+ * stored under short aliases, about 50-90 bytes less a row. `~` never starts a field oidc-provider
+ * writes, so an alias cannot meet a real name, and rows written without aliases read the same.
+ * Sessions and grants keep their names: broker/logout/sessions.ts and the mock read them as stored.
+ */
+const shortKeys: Readonly<Record<string, string>> = {
+  accountId: '~a',
+  clientId: '~c',
+  sessionUid: '~u',
+  expiresWithSession: '~w',
+  authTime: '~t',
+  rotations: '~r',
+  codeChallenge: '~cc',
+  codeChallengeMethod: '~cm',
+  redirectUri: '~ru',
+};
+const longKeys: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(shortKeys).map(([long, short]) => [short, long]),
+);
+
+function shortKeysFor(model: string): boolean {
+  return model !== 'Session' && model !== 'Grant' && model !== interactionModel;
+}
+
+function renameKeys(payload: Record<string, unknown>, names: Readonly<Record<string, string>>) {
+  const renamed: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(payload)) renamed[names[key] ?? key] = value;
+  return renamed;
 }
 
 function restoredPayload(
   model: string,
   row: Pick<PayloadRow, 'id' | 'payload' | 'grant_id'> & { uid?: string | null },
 ): AdapterPayload {
-  const payload = JSON.parse(row.payload) as AdapterPayload;
+  const parsed = JSON.parse(row.payload) as Record<string, unknown>;
+  const payload = (shortKeysFor(model) ? renameKeys(parsed, longKeys) : parsed) as AdapterPayload;
   payload.jti ??= row.id;
   payload.kind ??= model;
   if (model !== 'Grant' && row.grant_id) payload.grantId ??= row.grant_id;

@@ -234,11 +234,12 @@ function conformance(backend: Backend) {
     await adapter('AccessToken').upsert('at-whole', payload, 60);
     t.deepEqual(await adapter('AccessToken').find('at-whole'), payload);
     const row = await db('oidc_payloads').where({ model: 'AccessToken', id: 'at-whole' }).first();
+    // The row holds the id, model and grant; the longest names are stored under short aliases.
     t.deepEqual(JSON.parse(row.payload), {
       iat: 1,
       exp: 2,
-      accountId: 'a-whole',
-      clientId: 'app-whole',
+      '~a': 'a-whole',
+      '~c': 'app-whole',
       scope: 'openid',
     });
     t.like(row, { grant_id: 'g-whole', account_id: null, client_id: null });
@@ -258,6 +259,39 @@ function conformance(backend: Backend) {
     t.deepEqual(JSON.parse(sessionRow.payload), { accountId: 'a-whole', exp: 3 }, 'the uid is its column');
     t.is(sessionRow.uid, 'uid-whole');
   });
+
+  conformanceTest(
+    'a code stored with short names reads back whole, and so does one stored before',
+    async (t) => {
+      const code = {
+        iat: 1,
+        exp: 2,
+        jti: 'c-short',
+        kind: 'AuthorizationCode',
+        accountId: 'a-1',
+        clientId: 'app-1',
+        grantId: 'g-1',
+        sessionUid: 'su-1',
+        expiresWithSession: true,
+        authTime: 1,
+        codeChallenge: 'challenge',
+        codeChallengeMethod: 'S256',
+        redirectUri: 'https://app.example/cb',
+        nonce: 'n',
+        scope: 'openid',
+      };
+      await adapter('AuthorizationCode').upsert('c-short', code, 60);
+      t.deepEqual(await adapter('AuthorizationCode').find('c-short'), code);
+      const row = await db('oidc_payloads').where({ model: 'AuthorizationCode', id: 'c-short' }).first();
+      t.false(row.payload.includes('codeChallengeMethod'), row.payload);
+      t.true(row.payload.length < JSON.stringify(code).length - 100, row.payload);
+      // A row written with the full names (as before) reads the same.
+      await db('oidc_payloads')
+        .where({ model: 'AuthorizationCode', id: 'c-short' })
+        .update({ payload: JSON.stringify({ ...code, grantId: undefined }) });
+      t.deepEqual(await adapter('AuthorizationCode').find('c-short'), code);
+    },
+  );
 
   conformanceTest('a payload without expiry never expires', async (t) => {
     const grants = adapter('Grant');
