@@ -11,7 +11,7 @@ import { seedBroker } from './seed.ts';
 
 const config = loadConfig(process.env);
 const logger = createLogger('broker', config.logLevel);
-const db = createDatabase(config.database);
+const db = createDatabase(config.database, logger);
 await migrate(db, brokerMigrations, brokerMigrationTable);
 const existing = await db('oauth_clients').count({ count: '*' }).first();
 if (Number(existing?.count ?? 0) === 0 && !config.production) {

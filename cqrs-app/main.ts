@@ -9,7 +9,7 @@ import { seedCqrsApp } from './seed.ts';
 
 const config = loadConfig(process.env);
 const logger = createLogger('cqrs-app', config.logLevel);
-const db = createDatabase(config.database);
+const db = createDatabase(config.database, logger);
 await migrate(db, cqrsAppMigrations, cqrsAppMigrationTable);
 await seedCqrsApp(db);
 const app = await createCqrsApp(config, { db, logger });

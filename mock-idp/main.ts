@@ -10,7 +10,7 @@ import { seedMockIdp } from './seed.ts';
 
 const config = loadConfig(process.env);
 const logger = createLogger('mock-idp', config.logLevel);
-const db = createDatabase(config.database);
+const db = createDatabase(config.database, logger);
 await migrate(db, mockIdpMigrations, mockIdpMigrationTable);
 const existing = await db('nhsmail_accounts').count({ count: '*' }).first();
 if (Number(existing?.count ?? 0) === 0) {

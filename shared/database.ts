@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import knex, { type Knex } from 'knex';
 import pg from 'pg';
+import type { Logger } from './logger.ts';
 import { execute, NodeSqliteClient } from './sqliteClient.ts';
 
 export type Database = Knex;
@@ -16,6 +17,25 @@ export interface DatabaseOptions {
   sqliteFile: string;
   /** PostgreSQL schema to work in (tests use one schema each). */
   schema?: string | undefined;
+}
+
+/**
+ * knex's own messages (a connection lost or refused during an outage, a deprecation) as JSON log
+ * lines of the service: one line each, the first line of the message only, so that no stack trace
+ * reaches the log. Without it knex prints them, stacks and all, with console.log.
+ */
+function driverLog(logger: Logger): Knex.Config['log'] {
+  const firstLine = (message: unknown) => String(message).split('\n', 1)[0];
+  return {
+    warn: (message: unknown) => logger.warn({ driver: firstLine(message) }, 'database driver'),
+    error: (message: unknown) => logger.error({ driver: firstLine(message) }, 'database driver'),
+    deprecate: (method: unknown, alternative: unknown) =>
+      logger.warn(
+        { driver: `${String(method)} is deprecated, use ${String(alternative)}` },
+        'database driver',
+      ),
+    debug: () => undefined,
+  };
 }
 
 export interface Migration {
@@ -47,11 +67,12 @@ function countStatements(db: Knex): Knex {
   return db;
 }
 
-export function createDatabase(options: DatabaseOptions): Knex {
-  return countStatements(openDatabase(options));
+/** A service passes its logger so that knex's own messages join its log (see driverLog). */
+export function createDatabase(options: DatabaseOptions, logger?: Logger): Knex {
+  return countStatements(openDatabase(options, logger ? driverLog(logger) : undefined));
 }
 
-function openDatabase(options: DatabaseOptions): Knex {
+function openDatabase(options: DatabaseOptions, log: Knex.Config['log']): Knex {
   if (options.url) {
     // Timestamps are epoch milliseconds in BIGINT columns; read them back as numbers, not strings.
     pg.types.setTypeParser(pg.types.builtins.INT8, (value) => Number(value));
@@ -60,6 +81,7 @@ function openDatabase(options: DatabaseOptions): Knex {
       connection: options.url,
       searchPath: options.schema ? [options.schema] : undefined,
       pool: { min: 0, max: 10 },
+      log,
     });
   }
   fs.mkdirSync(path.dirname(options.sqliteFile), { recursive: true });
@@ -67,6 +89,7 @@ function openDatabase(options: DatabaseOptions): Knex {
     client: NodeSqliteClient as unknown as Knex.Config['client'],
     connection: { filename: options.sqliteFile },
     useNullAsDefault: true,
+    log,
     // Node's built-in SQLite driver (shared/sqliteClient.ts): scripts/bench/sqliteSettings.ts measured
     // 60-70 µs of CPU per statement against 130-165 µs for the `sqlite3` package, and 2-3 times the
     // operations per second. It runs each statement on the event loop: while another process (the

@@ -1,10 +1,12 @@
 // A database outage as an operator sees it (docs/operations.md): the broker runs on PostgreSQL behind a
 // TCP proxy the test controls. Cut: pages answer the NHS-styled "service unavailable" page with the
 // correlation id, OAuth endpoints a JSON error, both 503 with Retry-After; /readyz says the database is
-// down while /healthz stays 200. Restored: sign-in works again without a restart.
+// down while /healthz stays 200; the driver's connection errors are JSON lines of the broker's log.
+// Restored: sign-in works again without a restart.
 import test from 'ava';
 import { signInAs } from '../helpers/flows.ts';
 import { HttpSession, mainText } from '../helpers/httpSession.ts';
+import { captureLogs } from '../helpers/logCapture.ts';
 import { postgresRequired, postgresUrl } from '../helpers/postgres.ts';
 import { startSystem, type TestSystem } from '../helpers/system.ts';
 import { proxyToPostgres, type TcpProxy } from '../helpers/tcpProxy.ts';
@@ -15,11 +17,12 @@ const postgresTest = run ? test.serial : test.serial.skip;
 
 let proxy: TcpProxy;
 let system: TestSystem;
+const logs = captureLogs();
 test.before(async () => {
   if (!run) return;
   const throughProxy = await proxyToPostgres(postgresUrl);
   proxy = throughProxy.proxy;
-  system = await startSystem({ brokerPostgresUrl: throughProxy.url });
+  system = await startSystem({ brokerPostgresUrl: throughProxy.url, logDestination: logs.destination });
 });
 test.after.always(async () => {
   proxy?.restore();
@@ -70,6 +73,16 @@ postgresTest('with the database up, the broker is ready and signs in', async (t)
 postgresTest(
   'during an outage: 503 pages and OAuth errors, not ready, still alive; then recovery',
   async (t) => {
+    // knex prints its connection errors with console.log unless given a log: none may go there.
+    const printed: string[] = [];
+    const consoleLog = console.log;
+    console.log = (...values: unknown[]) => {
+      printed.push(values.map(String).join(' '));
+      consoleLog(...values);
+    };
+    t.teardown(() => {
+      console.log = consoleLog;
+    });
     proxy.cut();
     try {
       const live = await json(`${system.brokerUrl}/healthz`);
@@ -111,6 +124,22 @@ postgresTest(
     } finally {
       proxy.restore();
     }
+    t.deepEqual(
+      printed.filter((line) => /connection/i.test(line)),
+      [],
+      'no driver message outside the log',
+    );
+    const driverLines = logs.lines
+      .map((line) => JSON.parse(line) as { service?: string; msg?: string; driver?: string })
+      .filter((entry) => entry.msg === 'database driver');
+    t.true(
+      driverLines.some((entry) => entry.service === 'broker' && /connection/i.test(entry.driver ?? '')),
+      'the connection errors are in the broker log',
+    );
+    t.false(
+      driverLines.some((entry) => /\n\s+at /.test(entry.driver ?? '')),
+      'one line each, no stack trace',
+    );
 
     // No restart: the connection pool opens new connections once the database answers again.
     const ready = await until(

@@ -85,10 +85,10 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     MOCK_SLOW_RESPONSE_MS: '7000',
     ...common,
   });
-  let mockDb = createDatabase(mockConfig.database);
+  const mockLogger = logger('mock-idp');
+  let mockDb = createDatabase(mockConfig.database, mockLogger);
   await migrate(mockDb, mockIdpMigrations, mockIdpMigrationTable);
   await seedMockIdp(mockDb, mockConfig);
-  const mockLogger = logger('mock-idp');
   let mock = await createMockIdp(mockConfig, { db: mockDb, logger: mockLogger });
   serve(mockServer, mock.app.callback());
 
@@ -105,18 +105,19 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
       : {}),
     ...common,
   });
-  let brokerDb = createDatabase(brokerConfig.database);
+  const brokerLogger = logger('broker');
+  let brokerDb = createDatabase(brokerConfig.database, brokerLogger);
   await migrate(brokerDb, brokerMigrations, brokerMigrationTable);
   await seedBroker(brokerDb, { cqrsAppUrl: appUrl, cqrsAppSecret: brokerConfig.cqrsAppSecret });
-  const brokerLogger = logger('broker');
   let broker = await createBroker(brokerConfig, { db: brokerDb, logger: brokerLogger });
   serve(brokerServer, broker.app.callback());
 
   const appConfig = loadAppConfig({ CQRS_APP_URL: appUrl, BROKER_ISSUER: brokerUrl, ...common });
-  const appDb = createDatabase(appConfig.database);
+  const appLogger = logger('cqrs-app');
+  const appDb = createDatabase(appConfig.database, appLogger);
   await migrate(appDb, cqrsAppMigrations, cqrsAppMigrationTable);
   await seedCqrsApp(appDb);
-  const app = await createCqrsApp(appConfig, { db: appDb, logger: logger('cqrs-app') });
+  const app = await createCqrsApp(appConfig, { db: appDb, logger: appLogger });
   serve(appServer, app.callback());
 
   const system: TestSystem = {
@@ -135,7 +136,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
       // Everything the broker knows must come back from its database: a new knex pool, a new app.
       await broker.stop();
       await brokerDb.destroy();
-      brokerDb = createDatabase(brokerConfig.database);
+      brokerDb = createDatabase(brokerConfig.database, brokerLogger);
       await migrate(brokerDb, brokerMigrations, brokerMigrationTable);
       broker = await createBroker(brokerConfig, { db: brokerDb, logger: brokerLogger });
       system.brokerDb = brokerDb;
@@ -146,7 +147,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
       // As for the broker: a new knex pool, so nothing the mock kept in memory survives.
       await mock.stop();
       await mockDb.destroy();
-      mockDb = createDatabase(mockConfig.database);
+      mockDb = createDatabase(mockConfig.database, mockLogger);
       await migrate(mockDb, mockIdpMigrations, mockIdpMigrationTable);
       mock = await createMockIdp(mockConfig, { db: mockDb, logger: mockLogger });
       system.mockDb = mockDb;
