@@ -27,9 +27,15 @@ const BetterSqliteDialect = require('knex/lib/dialects/better-sqlite3/index.js')
 /** Prepared statements kept per connection: the services send a few dozen distinct SQL texts. */
 const statementCacheSize = 256;
 
+/** A prepared statement, and whether it answers rows (a select, a pragma, … returning). */
+interface Prepared {
+  statement: StatementSync;
+  reader: boolean;
+}
+
 interface Connection {
   database: DatabaseSync;
-  statements: Map<string, StatementSync>;
+  statements: Map<string, Prepared>;
 }
 
 /** SQLite's primary result codes, so errors carry the names the rest of the code and logs use. */
@@ -74,14 +80,15 @@ export class SqliteError extends Error {
   }
 }
 
-function prepare(connection: Connection, sql: string): StatementSync {
-  let statement = connection.statements.get(sql);
-  if (!statement) {
-    statement = connection.database.prepare(sql);
+function prepare(connection: Connection, sql: string): Prepared {
+  let prepared = connection.statements.get(sql);
+  if (!prepared) {
+    const statement = connection.database.prepare(sql);
+    prepared = { statement, reader: statement.columns().length > 0 };
     if (connection.statements.size >= statementCacheSize) connection.statements.clear();
-    connection.statements.set(sql, statement);
+    connection.statements.set(sql, prepared);
   }
-  return statement;
+  return prepared;
 }
 
 export class NodeSqliteClient extends BetterSqliteDialect {
@@ -109,9 +116,8 @@ export class NodeSqliteClient extends BetterSqliteDialect {
       null | number | bigint | string | Uint8Array
     >;
     try {
-      const statement = prepare(connection, query.sql);
-      // A statement with result columns (select, pragma, … returning) answers rows.
-      if (statement.columns().length > 0) {
+      const { statement, reader } = prepare(connection, query.sql);
+      if (reader) {
         const rows = statement.all(...bindings);
         query.response = rows;
         query.context = { changes: rows.length };

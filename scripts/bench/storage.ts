@@ -3,7 +3,7 @@
 // pg_total_relation_size of every table in the run's schema (indexes and TOAST included).
 import { stat } from 'node:fs/promises';
 import knex, { type Knex } from 'knex';
-import { NodeSqliteClient } from '../../shared/sqliteClient.ts';
+import { createDatabase } from '../../shared/database.ts';
 
 export interface DatabaseSize {
   /** Bytes of live data: what grows per sign-in. */
@@ -28,11 +28,7 @@ async function fileSize(file: string): Promise<number> {
 export function sqliteSizeProbe(file: string): SizeProbe {
   let db: Knex | undefined;
   const pragma = async (name: string) => {
-    db ??= knex({
-      client: NodeSqliteClient as unknown as Knex.Config['client'],
-      connection: { filename: file },
-      useNullAsDefault: true,
-    });
+    db ??= createDatabase({ sqliteFile: file });
     const rows = (await db.raw(`PRAGMA ${name}`)) as Array<Record<string, number>>;
     return Number(Object.values(rows[0] ?? {})[0] ?? 0);
   };

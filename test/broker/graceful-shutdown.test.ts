@@ -1,42 +1,17 @@
 // Graceful shutdown of the real broker process (`node broker/main.ts`, as a container runs it): on
 // SIGTERM it stops accepting, lets the sign-in in flight finish (its upstream token call is slowed by
 // the mock's `slow` scenario), then closes the database and exits 0.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import test from 'ava';
+import { freePort, waitForOutput } from '../helpers/ports.ts';
 import { seededPassword } from '../../seeds/personas.ts';
 import { armScenario } from '../helpers/flows.ts';
 import { HttpSession, type Page } from '../helpers/httpSession.ts';
 import { startSystem } from '../helpers/system.ts';
-
-async function freePort(): Promise<number> {
-  const server = http.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-function waitForOutput(child: ChildProcess, pattern: RegExp, output: { text: string }): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${pattern} within 60 s:\n${output.text}`)), 60_000);
-    const check = () => {
-      if (!pattern.test(output.text)) return;
-      clearTimeout(timer);
-      resolve();
-    };
-    child.stdout?.on('data', check);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`exited with ${code} before ${pattern}:\n${output.text}`));
-    });
-  });
-}
 
 /** Follows redirects one hop at a time until the next hop is one that `stop` picks; returns its URL. */
 async function redirectsUntil(

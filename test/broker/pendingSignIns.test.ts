@@ -1,46 +1,23 @@
 // The pending-sign-in store on SQLite and PostgreSQL: `take` hands a sign-in to exactly one of many
 // simultaneous callbacks, never an expired one, and `sweep` removes abandoned rows in bulk. Then, over
 // HTTP: a replayed or forged callback is refused as state_unknown.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import test from 'ava';
 import type { Knex } from 'knex';
 import { createPendingSignInStore } from '../../broker/interactions/pendingSignIns.ts';
 import { brokerMigrations, brokerMigrationTable } from '../../broker/migrations/index.ts';
 import { seededPassword } from '../../seeds/personas.ts';
-import { createDatabase, migrate } from '../../shared/database.ts';
+import { migrate } from '../../shared/database.ts';
 import { openNhsmailSignIn } from '../helpers/flows.ts';
 import { HttpSession, type Page } from '../helpers/httpSession.ts';
-import {
-  createPostgresSchema,
-  dropPostgresSchema,
-  postgresRequired,
-  postgresUrl,
-} from '../helpers/postgres.ts';
+import { postgresRequired, scratchDatabase } from '../helpers/postgres.ts';
 import { startSystem } from '../helpers/system.ts';
 
 const postgresCheck = await postgresRequired();
 
 async function openBackend(backend: 'sqlite' | 'postgres'): Promise<{ db: Knex; dispose(): Promise<void> }> {
-  if (backend === 'sqlite') {
-    const dir = await mkdtemp(path.join(tmpdir(), 'cqrs-pending-'));
-    const db = createDatabase({ sqliteFile: path.join(dir, 'broker.sqlite') });
-    await migrate(db, brokerMigrations, brokerMigrationTable);
-    const dispose = async () => {
-      await db.destroy();
-      await rm(dir, { recursive: true, force: true });
-    };
-    return { db, dispose };
-  }
-  const schema = await createPostgresSchema(postgresUrl);
-  const db = createDatabase({ url: postgresUrl, schema, sqliteFile: '' });
-  await migrate(db, brokerMigrations, brokerMigrationTable);
-  const dispose = async () => {
-    await db.destroy();
-    await dropPostgresSchema(postgresUrl, schema);
-  };
-  return { db, dispose };
+  const scratch = await scratchDatabase(backend);
+  await migrate(scratch.db, brokerMigrations, brokerMigrationTable);
+  return scratch;
 }
 
 for (const backend of ['sqlite', 'postgres'] as const) {

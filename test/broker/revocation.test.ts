@@ -1,43 +1,17 @@
 // Revocation by the indexed columns of oidc_payloads, on SQLite and PostgreSQL: rows written by earlier
 // releases are migrated in place (owners backfilled, interactions moved to their own table), and
 // revoking an account or a client removes exactly its sessions, grants and tokens, old rows and new.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import test from 'ava';
-import type { Knex } from 'knex';
 import { revokeAccountTokens, revokeClientTokens } from '../../broker/issuer/revocation.ts';
 import { brokerMigrations, brokerMigrationTable } from '../../broker/migrations/index.ts';
-import { createDatabase, migrate } from '../../shared/database.ts';
+import { migrate } from '../../shared/database.ts';
 import { createKnexAdapter } from '../../shared/oidc/knexAdapter.ts';
 import { oidcPayloadOwnersMigration } from '../../shared/oidc/migration.ts';
-import {
-  createPostgresSchema,
-  dropPostgresSchema,
-  postgresRequired,
-  postgresUrl,
-} from '../helpers/postgres.ts';
+import { postgresRequired, scratchDatabase } from '../helpers/postgres.ts';
 
 const postgresCheck = await postgresRequired();
 
-async function open(backend: 'sqlite' | 'postgres'): Promise<{ db: Knex; dispose(): Promise<void> }> {
-  if (backend === 'sqlite') {
-    const dir = await mkdtemp(path.join(tmpdir(), 'cqrs-revocation-'));
-    const db = createDatabase({ sqliteFile: path.join(dir, 'broker.sqlite') });
-    const dispose = async () => {
-      await db.destroy();
-      await rm(dir, { recursive: true, force: true });
-    };
-    return { db, dispose };
-  }
-  const schema = await createPostgresSchema(postgresUrl);
-  const db = createDatabase({ url: postgresUrl, schema, sqliteFile: '' });
-  const dispose = async () => {
-    await db.destroy();
-    await dropPostgresSchema(postgresUrl, schema);
-  };
-  return { db, dispose };
-}
+const open = scratchDatabase;
 
 for (const backend of ['sqlite', 'postgres'] as const) {
   const available = backend === 'sqlite' || postgresCheck.run;

@@ -1,7 +1,12 @@
 // PostgreSQL for tests: the server at TEST_DATABASE_URL (default: the local one CI provides). Each test
-// works in a schema of its own. In CI an unreachable server is a failure, never a silent skip.
+// works in a schema of its own. In CI an unreachable server is a failure, never a silent skip. And a
+// scratch database of either kind, for tests that run the same checks on SQLite and PostgreSQL.
 import { randomBytes } from 'node:crypto';
-import knex from 'knex';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import knex, { type Knex } from 'knex';
+import { createDatabase } from '../../shared/database.ts';
 
 export const postgresUrl = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
@@ -45,4 +50,33 @@ export async function dropPostgresSchema(url: string, schema: string): Promise<v
   } finally {
     await db.destroy();
   }
+}
+
+/**
+ * A database of its own for one test: a SQLite file in a temporary folder, or a fresh schema on the
+ * test PostgreSQL server. `dispose` closes it and removes the folder or drops the schema.
+ */
+export async function scratchDatabase(
+  backend: 'sqlite' | 'postgres',
+): Promise<{ db: Knex; dispose(): Promise<void> }> {
+  if (backend === 'sqlite') {
+    const dir = await mkdtemp(path.join(tmpdir(), 'cqrs-test-'));
+    const db = createDatabase({ sqliteFile: path.join(dir, 'test.sqlite') });
+    return {
+      db,
+      async dispose() {
+        await db.destroy();
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+  }
+  const schema = await createPostgresSchema(postgresUrl);
+  const db = createDatabase({ url: postgresUrl, schema, sqliteFile: '' });
+  return {
+    db,
+    async dispose() {
+      await db.destroy();
+      await dropPostgresSchema(postgresUrl, schema);
+    },
+  };
 }

@@ -3,8 +3,6 @@
 // TLS with the repository's own config template (deploy/nginx) and a throwaway self-signed certificate.
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Agent } from 'undici';
@@ -12,15 +10,6 @@ import { Agent } from 'undici';
 const root = path.join(import.meta.dirname, '..', '..');
 export const nginxPath = process.env.NGINX_PATH ?? '/usr/sbin/nginx';
 export const nginxTemplate = path.join(root, 'deploy', 'nginx', 'cqrs-broker.conf.template');
-
-/** A free loopback port: the kernel picks one, which is released for the service to bind. */
-export async function freePort(): Promise<number> {
-  const server = http.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** A self-signed certificate for 127.0.0.1, made with `openssl req` in `directory`. */
 export async function selfSignedCertificate(directory: string) {

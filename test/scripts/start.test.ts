@@ -1,39 +1,13 @@
 // `npm start` as a newcomer runs it: all three services come up on a fresh data folder, the URLs and
 // personas are printed, the guide's journey works against them, and Ctrl-C stops everything cleanly.
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import test from 'ava';
+import { freePort, waitForOutput } from '../helpers/ports.ts';
 import { signInAs } from '../helpers/flows.ts';
 import type { TestSystem } from '../helpers/system.ts';
-
-async function freePort(): Promise<number> {
-  const server = http.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-function waitForOutput(child: ChildProcess, pattern: RegExp, output: { text: string }): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${pattern} within 60 s:\n${output.text}`)), 60_000);
-    const check = () => {
-      if (pattern.test(output.text)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout?.on('data', check);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`exited with ${code} before ${pattern}:\n${output.text}`));
-    });
-  });
-}
 
 test('npm start runs the three services, prints URLs and personas, and stops on SIGINT', async (t) => {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'cqrs-start-'));

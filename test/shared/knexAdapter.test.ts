@@ -1,12 +1,9 @@
 // One conformance suite for the oidc-provider knex adapter, run on SQLite and on PostgreSQL: expiry is
 // honoured, consume is atomic, lookups by uid/user code and revocation by grant behave alike, and a
 // payload reads back whole though its row stores less.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import type { Knex } from 'knex';
-import { createDatabase, migrate } from '../../shared/database.ts';
+import { migrate } from '../../shared/database.ts';
 import { putClient } from '../../shared/oidc/clientStore.ts';
 import { createKnexAdapter, deleteExpiredPayloads } from '../../shared/oidc/knexAdapter.ts';
 import {
@@ -16,12 +13,7 @@ import {
   oidcPayloadPartialIndexesMigration,
   oidcStorageMigration,
 } from '../../shared/oidc/migration.ts';
-import {
-  createPostgresSchema,
-  dropPostgresSchema,
-  postgresRequired,
-  postgresUrl,
-} from '../helpers/postgres.ts';
+import { postgresRequired, scratchDatabase } from '../helpers/postgres.ts';
 
 interface Backend {
   name: string;
@@ -33,36 +25,11 @@ interface Backend {
 // In CI (CI=true) postgresRequired() throws instead: the PostgreSQL run is never silently skipped.
 const postgresCheck = await postgresRequired();
 
-const sqlite: Backend = {
-  name: 'sqlite',
-  available: true,
-  async open() {
-    const dir = await mkdtemp(path.join(tmpdir(), 'cqrs-adapter-'));
-    const db = createDatabase({ sqliteFile: path.join(dir, 'adapter.sqlite') });
-    return {
-      db,
-      async dispose() {
-        await db.destroy();
-        await rm(dir, { recursive: true, force: true });
-      },
-    };
-  },
-};
-
+const sqlite: Backend = { name: 'sqlite', available: true, open: () => scratchDatabase('sqlite') };
 const postgres: Backend = {
   name: 'postgres',
   available: postgresCheck.run,
-  async open() {
-    const schema = await createPostgresSchema(postgresUrl);
-    const db = createDatabase({ url: postgresUrl, schema, sqliteFile: '' });
-    return {
-      db,
-      async dispose() {
-        await db.destroy();
-        await dropPostgresSchema(postgresUrl, schema);
-      },
-    };
-  },
+  open: () => scratchDatabase('postgres'),
 };
 
 function conformance(backend: Backend) {

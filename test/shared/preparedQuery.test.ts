@@ -1,44 +1,13 @@
 // A statement built once and run raw with new values: each value lands where its placeholder was,
 // constants the builder added (a LIMIT) stay, and the result reads alike on SQLite and PostgreSQL.
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import test from 'ava';
-import type { Knex } from 'knex';
-import { createDatabase } from '../../shared/database.ts';
 import { changesOf, preparedQuery, rowsOf } from '../../shared/preparedQuery.ts';
-import {
-  createPostgresSchema,
-  dropPostgresSchema,
-  postgresRequired,
-  postgresUrl,
-} from '../helpers/postgres.ts';
+import { postgresRequired, scratchDatabase } from '../helpers/postgres.ts';
 
 const postgresCheck = await postgresRequired();
 
-async function sqlite(): Promise<{ db: Knex; dispose(): Promise<void> }> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'cqrs-prepared-'));
-  const db = createDatabase({ sqliteFile: path.join(dir, 'test.sqlite') });
-  return {
-    db,
-    async dispose() {
-      await db.destroy();
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
-}
-
-async function postgres(): Promise<{ db: Knex; dispose(): Promise<void> }> {
-  const schema = await createPostgresSchema(postgresUrl);
-  const db = createDatabase({ url: postgresUrl, sqliteFile: '', schema });
-  return {
-    db,
-    async dispose() {
-      await db.destroy();
-      await dropPostgresSchema(postgresUrl, schema);
-    },
-  };
-}
+const sqlite = () => scratchDatabase('sqlite');
+const postgres = () => scratchDatabase('postgres');
 
 for (const [name, open, run] of [
   ['sqlite', sqlite, true],

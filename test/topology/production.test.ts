@@ -17,8 +17,8 @@ import {
   postgresRequired,
   postgresUrl,
 } from '../helpers/postgres.ts';
+import { freePort } from '../helpers/ports.ts';
 import {
-  freePort,
   type RunningProcess,
   selfSignedCertificate,
   startNginx,
