@@ -18,6 +18,7 @@ import { trustProxies } from '../shared/http/trustedProxies.ts';
 import type { Logger } from '../shared/logger.ts';
 import { type ClientCache, createClientCache } from '../shared/oidc/clientCache.ts';
 import { answerDatabaseOutages } from '../shared/oidc/databaseOutage.ts';
+import { adapterRequestScope } from '../shared/oidc/requestScope.ts';
 import { AccountStore } from './accounts/accountStore.ts';
 import { AuditLog } from './accounts/audit.ts';
 import type { BrokerConfig } from './config.ts';
@@ -165,6 +166,7 @@ async function assembleIssuer(
     await next();
   });
   provider.use(answerDatabaseOutages(provider));
+  provider.use(adapterRequestScope());
 
   const home = new Router();
   home.get('/', async (ctx) => {

@@ -14,6 +14,7 @@ import { correlationAndLogging, errorHandler } from '../shared/http/errors.ts';
 import { healthRoutes } from '../shared/http/health.ts';
 import { createClientCache } from '../shared/oidc/clientCache.ts';
 import { answerDatabaseOutages } from '../shared/oidc/databaseOutage.ts';
+import { adapterRequestScope } from '../shared/oidc/requestScope.ts';
 import { createMockMetrics } from './metrics.ts';
 import { securityHeaders } from '../shared/http/securityHeaders.ts';
 import { trustProxies } from '../shared/http/trustedProxies.ts';
@@ -87,6 +88,7 @@ export async function createMockIdp(
     await next();
   });
   provider.use(answerDatabaseOutages(provider));
+  provider.use(adapterRequestScope());
   // Entra publishes discovery below `<tenant>/v2.0`; oidc-provider serves it at a fixed path.
   provider.use(async (ctx: Context, next: Next) => {
     if (ctx.path === routes.discovery) ctx.path = '/.well-known/openid-configuration';

@@ -8,6 +8,7 @@ import type { ClientCache } from '../../shared/oidc/clientCache.ts';
 import { installHashedClientSecrets } from '../../shared/oidc/clientStore.ts';
 import { loadFirstPartyGrant } from '../../shared/oidc/firstPartyGrant.ts';
 import { createKnexAdapter } from '../../shared/oidc/knexAdapter.ts';
+import { signOutEndsGrants } from '../../shared/oidc/signOutEndsGrants.ts';
 import type { AccountStore, CqrsAccount } from '../accounts/accountStore.ts';
 import type { BrokerConfig } from '../config.ts';
 import { brokerInteractionPolicy } from './interactionPolicy.ts';
@@ -128,10 +129,14 @@ export async function createIssuer(
     },
     fetch: outgoingFetch(config.issuer),
     // oidc-provider's default: a refresh token only when offline_access is granted (offlineAccess.ts).
-    // Unlike its default, every code and token ends with the broker session, offline_access or not:
-    // signing out (or being suspended) on a shared practice computer must end every app's refresh.
+    // Every code and token ends with the broker session, offline_access or not: signing out (or being
+    // suspended) on a shared practice computer must end every app's refresh. Not by binding each token
+    // to the session, which costs a Session read at every use, but by ending the grant behind them
+    // wherever a session ends: RP-initiated sign-out (signOutEndsGrants.ts), NHSmail's sign-out and
+    // suspension (broker/logout/sessions.ts, revocation.ts). Grant, session and refresh token share
+    // one lifetime (ttl below).
     async expiresWithSession() {
-      return true;
+      return false;
     },
     rotateRefreshToken: true,
     async findAccount(_ctx, id) {
@@ -175,6 +180,7 @@ export async function createIssuer(
 
   const provider = new Provider(config.issuer, configuration);
   installHashedClientSecrets(provider);
+  signOutEndsGrants(provider);
   provider.use(offlineAccessIsConsent('/auth'));
   return provider;
 }

@@ -8,6 +8,7 @@ import { loadFirstPartyGrant } from '../../shared/oidc/firstPartyGrant.ts';
 import type { ClientCache } from '../../shared/oidc/clientCache.ts';
 import { createKnexAdapter } from '../../shared/oidc/knexAdapter.ts';
 import { ensureCookieKeys, ensureSigningKeys } from '../../shared/oidc/keyStore.ts';
+import { signOutEndsGrants } from '../../shared/oidc/signOutEndsGrants.ts';
 import type { MockIdpConfig } from '../config.ts';
 import { AccountStore } from '../directory/accounts.ts';
 import { loginPolicy } from './loginPolicy.ts';
@@ -82,7 +83,7 @@ export async function createMockProvider(
     responseTypes: ['code'],
     pkce: { required: () => true },
     // As at Entra, a code or access token is not tied to the browser's session: redeeming one reads no
-    // session. Signing out still ends them (keepGrantsEndingAtSignOut below).
+    // session. Signing out still ends them (shared/oidc/signOutEndsGrants.ts).
     async expiresWithSession() {
       return false;
     },
@@ -154,22 +155,6 @@ export async function createMockProvider(
   // clients (lib/models/client.js includeSid), so say yes for every client.
   (provider.Client.prototype as unknown as { includeSid(): boolean }).includeSid = () => true;
   installEntraClients(provider);
-  keepGrantsEndingAtSignOut(provider);
+  signOutEndsGrants(provider);
   return provider;
-}
-
-/**
- * oidc-provider marks a client's grant as outliving sign-out (`persistsLogout`) when its code does not
- * expire with the session; its end_session then leaves the grant's codes and tokens alive. At the mock
- * signing out has always ended them (as logout.ts does for a logout_hint), so the mark is taken off
- * when the code is saved: the session itself is saved after that, at the end of the request.
- */
-function keepGrantsEndingAtSignOut(provider: Provider): void {
-  provider.on('authorization_code.saved', (code) => {
-    const { ctx } = Provider as unknown as { ctx?: KoaContextWithOIDC };
-    const session = ctx?.oidc?.session;
-    if (!session?.authorizations || !code.clientId) return;
-    const authorization = session.authorizations[code.clientId] as { persistsLogout?: boolean } | undefined;
-    if (authorization) delete authorization.persistsLogout;
-  });
 }

@@ -14,12 +14,20 @@
 //
 // The statements every sign-in and token request makes are built once with knex and run raw
 // (preparedQuery.ts): the same SQL, without building it again on every call.
+//
+// Within an HTTP request (requestScope.ts) payload writes are held and sent as one statement when the
+// request's handlers are done, and the token endpoint takes its authorization code with the read: one
+// UPDATE … RETURNING marks it consumed and answers it, so a code costs one statement instead of a
+// read and a consume. A code is therefore spent by the first request in which its own client presents
+// it, even one that then fails its PKCE or redirect_uri check: that request gets no tokens, and
+// neither does any later one (so a code_verifier cannot be guessed at). Another client presenting it
+// leaves it as it was.
 import type { Knex } from 'knex';
-import type { Adapter, AdapterPayload } from 'oidc-provider';
-import { errors } from 'oidc-provider';
+import Provider, { type Adapter, type AdapterPayload, errors, type KoaContextWithOIDC } from 'oidc-provider';
 import { changesOf, preparedQuery, rowsOf } from '../preparedQuery.ts';
 import type { ClientCache } from './clientCache.ts';
 import { clientMetadataFromRow, readClientRow } from './clientStore.ts';
+import { currentRequestScope, type PayloadWrite } from './requestScope.ts';
 
 export type AdapterConstructor = new (name: string) => Adapter;
 
@@ -29,26 +37,93 @@ export const revokedGrantModel = 'RevokedGrant';
 const revokedGrantFallbackMs = 30 * 24 * 60 * 60 * 1000;
 /** Written and deleted within one sign-in: kept in oidc_interactions, by id alone. */
 const interactionModel = 'Interaction';
+/** Taken with its read at the token endpoint (see the file comment). */
+const codeModel = 'AuthorizationCode';
+const payloadColumns = [
+  'model',
+  'id',
+  'payload',
+  'grant_id',
+  'account_id',
+  'client_id',
+  'user_code',
+  'uid',
+  'expires_at',
+] as const;
 
 /** The adapter's hot statements, built once per database (see the file comment). */
 function adapterStatements(db: Knex) {
   const unexpired = (column: string, now: string) => (query: Knex.QueryBuilder) =>
     query.whereNull(column).orWhere(column, '>', now);
+  const grantNotRevoked = (grantIdColumn: string) =>
+    db({ marker: 'oidc_payloads' })
+      .select(db.raw('1'))
+      .where('marker.model', revokedGrantModel)
+      .andWhereRaw('?? = ??', ['marker.id', grantIdColumn]);
   const findBy = (column: 'id' | 'uid' | 'user_code') =>
     preparedQuery<[model: string, value: string, now: number]>(db, 3, (model, value, now) =>
       db({ payload: 'oidc_payloads' })
         .select('payload.id', 'payload.payload', 'payload.grant_id', 'payload.uid', 'payload.consumed_at')
         .where({ 'payload.model': model, [`payload.${column}`]: value })
         .andWhere(unexpired('payload.expires_at', now))
-        .whereNotExists(
-          db({ marker: 'oidc_payloads' })
-            .select(db.raw('1'))
-            .where('marker.model', revokedGrantModel)
-            .andWhereRaw('?? = ??', ['marker.id', 'payload.grant_id']),
-        )
+        .whereNotExists(grantNotRevoked('payload.grant_id'))
         .first(),
     );
+  // Several rows in one upsert, one statement per row count (a request holds two or three).
+  const upsertsByCount = new Map<number, (...values: unknown[]) => Promise<unknown>>();
+  const upsertPayloads = (count: number) => {
+    let statement = upsertsByCount.get(count);
+    if (!statement) {
+      statement = preparedQuery<unknown[]>(db, count * payloadColumns.length, (...placeholders) =>
+        db('oidc_payloads')
+          .insert(
+            Array.from({ length: count }, (_, row) =>
+              Object.fromEntries(
+                payloadColumns.map((column, index) => [
+                  column,
+                  placeholders[row * payloadColumns.length + index],
+                ]),
+              ),
+            ),
+          )
+          .onConflict(['model', 'id'])
+          .merge(),
+      );
+      upsertsByCount.set(count, statement);
+    }
+    return statement;
+  };
   return {
+    upsertPayloads: async (writes: readonly PayloadWrite[]): Promise<void> => {
+      await upsertPayloads(writes.length)(
+        ...writes.flatMap((write) => [
+          write.model,
+          write.id,
+          write.payload,
+          write.grantId,
+          write.accountId,
+          write.clientId,
+          write.userCode,
+          write.uid,
+          write.expiresAt,
+        ]),
+      );
+    },
+    // An unconsumed, unexpired code of a grant not revoked, marked consumed in the same statement.
+    claimCode: preparedQuery<[now: number, id: string]>(db, 2, (now, id) =>
+      db({ payload: 'oidc_payloads' })
+        .where({ 'payload.model': codeModel, 'payload.id': id })
+        .whereNull('payload.consumed_at')
+        .andWhere(unexpired('payload.expires_at', now))
+        .whereNotExists(grantNotRevoked('payload.grant_id'))
+        .update({ consumed_at: now })
+        .returning(['id', 'payload', 'grant_id', 'uid']),
+    ),
+    releaseCode: preparedQuery<[id: string, claimedAt: number]>(db, 2, (id, claimedAt) =>
+      db('oidc_payloads')
+        .where({ model: codeModel, id, consumed_at: claimedAt })
+        .update({ consumed_at: null }),
+    ),
     upsertPayload: preparedQuery<
       [
         model: string,
@@ -125,17 +200,31 @@ export function createKnexAdapter(db: Knex, clients?: ClientCache): AdapterConst
       // sessions, and grant-less payloads. Revocation by account or client reaches the rest through
       // their grant (broker/issuer/revocation.ts), so codes and tokens carry no owner index entries.
       const owned = this.model === 'Grant' || !payload.grantId;
-      await statements.upsertPayload(
-        this.model,
+      const write: PayloadWrite = {
+        model: this.model,
         id,
-        JSON.stringify(storedPayload(this.model, id, payload, true)),
+        payload: JSON.stringify(storedPayload(this.model, id, payload, true)),
         grantId,
-        owned ? (payload.accountId ?? null) : null,
-        owned ? (payload.clientId ?? null) : null,
-        payload.userCode ?? null,
-        payload.uid ?? null,
+        accountId: owned ? (payload.accountId ?? null) : null,
+        clientId: owned ? (payload.clientId ?? null) : null,
+        userCode: payload.userCode ?? null,
+        uid: payload.uid ?? null,
         expiresAt,
-      );
+      };
+      const scope = currentRequestScope();
+      if (scope) scope.hold(write, statements.upsertPayloads);
+      else
+        await statements.upsertPayload(
+          write.model,
+          write.id,
+          write.payload,
+          write.grantId,
+          write.accountId,
+          write.clientId,
+          write.userCode,
+          write.uid,
+          write.expiresAt,
+        );
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
@@ -148,18 +237,39 @@ export function createKnexAdapter(db: Knex, clients?: ClientCache): AdapterConst
         const [row] = rowsOf<PayloadRow>(await statements.findInteraction(id, Date.now()));
         return row ? restoredPayload(this.model, { ...row, grant_id: null }) : undefined;
       }
+      const scope = currentRequestScope();
+      await scope?.flush();
+      if (scope && this.model === codeModel) {
+        // The token endpoint's read of its code (see the file comment): taken now, consumed once.
+        const now = Date.now();
+        const [claimed] = rowsOf<PayloadRow>(await statements.claimCode(now, id));
+        if (claimed) {
+          const code = restoredPayload(this.model, claimed);
+          // Presented by another client, whom oidc-provider refuses next: the code stays its client's.
+          if (code.clientId !== requestingClientId()) await statements.releaseCode(id, now);
+          else scope.claimedCodes.add(id);
+          return code;
+        }
+        // Unknown, expired, revoked or already consumed: the plain read tells oidc-provider which.
+      }
       return this.found(await statements.findById(this.model, id, Date.now()));
     }
 
     async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+      await currentRequestScope()?.flush();
       return this.found(await statements.findByUserCode(this.model, userCode, Date.now()));
     }
 
     async findByUid(uid: string): Promise<AdapterPayload | undefined> {
+      await currentRequestScope()?.flush();
       return this.found(await statements.findByUid(this.model, uid, Date.now()));
     }
 
     async consume(id: string): Promise<void> {
+      const scope = currentRequestScope();
+      // Consumed when this request took it.
+      if (this.model === codeModel && scope?.claimedCodes.delete(id)) return;
+      await scope?.flush();
       const updated = changesOf(await statements.consume(Date.now(), this.model, id));
       if (updated === 0) {
         // Lost a race with another redemption of the same code or refresh token: treat it as the reuse
@@ -171,11 +281,16 @@ export function createKnexAdapter(db: Knex, clients?: ClientCache): AdapterConst
     }
 
     async destroy(id: string): Promise<void> {
-      if (this.model === interactionModel) await statements.destroyInteraction(id);
-      else await statements.destroyPayload(this.model, id);
+      if (this.model === interactionModel) {
+        await statements.destroyInteraction(id);
+        return;
+      }
+      await currentRequestScope()?.flush();
+      await statements.destroyPayload(this.model, id);
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {
+      await currentRequestScope()?.flush();
       await db('oidc_payloads').where({ model: this.model, grant_id: grantId }).delete();
     }
 
@@ -188,6 +303,12 @@ export function createKnexAdapter(db: Knex, clients?: ClientCache): AdapterConst
       return payload;
     }
   };
+}
+
+/** The client the token endpoint has authenticated for the request being handled. */
+function requestingClientId(): string | undefined {
+  const { ctx } = Provider as unknown as { ctx?: KoaContextWithOIDC };
+  return ctx?.oidc?.client?.clientId;
 }
 
 /**

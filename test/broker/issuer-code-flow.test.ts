@@ -147,6 +147,8 @@ test('a token request with the wrong code_verifier is refused with invalid_grant
   const { pending, callback } = await authorize(client, new HttpSession(), 'jane.smith@nhs.net');
   const wrong = { ...pending, codeVerifier: oidc.randomPKCECodeVerifier() };
   t.is(await oauthErrorOf(redeem(client, callback, wrong)), 'invalid_grant');
+  // The code is spent by the failed attempt: a verifier cannot be guessed at, one try per code.
+  t.is(await oauthErrorOf(redeem(client, callback, pending)), 'invalid_grant');
 });
 
 const alteredRedirectUris: Array<[string, (registered: URL) => string]> = [
@@ -224,4 +226,7 @@ test('a code issued to one client cannot be redeemed by another', async (t) => {
   const { pending, callback } = await authorize(client, new HttpSession(), 'jane.smith@nhs.net');
   const redirectedToOther = new URL(callback.search, other.redirectUri);
   t.is(await oauthErrorOf(redeem(other, redirectedToOther, pending)), 'invalid_grant');
+  // The other client's attempt does not spend it: the client it was issued to still redeems it.
+  const tokens = await redeem(client, callback, pending);
+  t.truthy(tokens.access_token);
 });

@@ -3,7 +3,7 @@
 // payload reads back whole though its row stores less.
 import test, { type ExecutionContext } from 'ava';
 import type { Knex } from 'knex';
-import { migrate } from '../../shared/database.ts';
+import { migrate, statementsExecuted } from '../../shared/database.ts';
 import { putClient } from '../../shared/oidc/clientStore.ts';
 import { createKnexAdapter, deleteExpiredPayloads } from '../../shared/oidc/knexAdapter.ts';
 import {
@@ -13,6 +13,7 @@ import {
   oidcPayloadPartialIndexesMigration,
   oidcStorageMigration,
 } from '../../shared/oidc/migration.ts';
+import { withRequestScope } from '../../shared/oidc/requestScope.ts';
 import { postgresRequired, scratchDatabase } from '../helpers/postgres.ts';
 
 interface Backend {
@@ -265,6 +266,69 @@ function conformance(backend: Backend) {
     await grants.upsert('g-forever', { accountId: 'a', jti: 'g-forever' }, 0);
     t.truthy(await grants.find('g-forever'));
   });
+
+  conformanceTest('within a request, payload writes are held and stored together when it ends', async (t) => {
+    const stored = () => db('oidc_payloads').whereIn('id', ['s-held', 'g-held', 'c-held']).pluck('id');
+    const before = statementsExecuted(db);
+    await withRequestScope(async () => {
+      await adapter('Session').upsert('s-held', { accountId: 'a', uid: 'u-held', jti: 's-held' }, 60);
+      await adapter('Grant').upsert('g-held', { accountId: 'a', clientId: 'app', jti: 'g-held' }, 60);
+      await adapter('AuthorizationCode').upsert('c-held', { grantId: 'g-held', jti: 'c-held' }, 60);
+      t.deepEqual(await stored(), [], 'nothing is stored while the request runs');
+    });
+    const saves = statementsExecuted(db) - before - 1;
+    t.deepEqual((await stored()).sort(), ['c-held', 'g-held', 's-held']);
+    t.is(saves, 1, 'the three saves are one statement');
+    t.like(await adapter('Grant').find('g-held'), { accountId: 'a', clientId: 'app' });
+  });
+
+  conformanceTest('within a request, a read sees the writes the request holds', async (t) => {
+    await withRequestScope(async () => {
+      await adapter('Session').upsert('s-own', { accountId: 'a', uid: 'u-own', jti: 's-own' }, 60);
+      t.like(await adapter('Session').findByUid('u-own'), { jti: 's-own', accountId: 'a' });
+      await adapter('Session').upsert('s-own', { accountId: 'b', uid: 'u-own', jti: 's-own' }, 60);
+    });
+    t.like(await adapter('Session').find('s-own'), { accountId: 'b' }, 'the last save wins');
+  });
+
+  conformanceTest('a request that throws stores none of the writes it held', async (t) => {
+    await t.throwsAsync(
+      withRequestScope(async () => {
+        await adapter('AccessToken').upsert('at-dropped', { grantId: 'g', jti: 'at-dropped' }, 60);
+        throw new Error('handler failed');
+      }),
+      { message: 'handler failed' },
+    );
+    t.is(await adapter('AccessToken').find('at-dropped'), undefined);
+  });
+
+  conformanceTest('a code read within a request is consumed by that read, once', async (t) => {
+    await adapter('AuthorizationCode').upsert('c-taken', { grantId: 'g-taken', jti: 'c-taken' }, 60);
+    await withRequestScope(async () => {
+      const code = await adapter('AuthorizationCode').find('c-taken');
+      t.like(code, { jti: 'c-taken', grantId: 'g-taken' });
+      t.is(code?.consumed, undefined, 'the first request sees it unconsumed');
+      await adapter('AuthorizationCode').consume('c-taken');
+    });
+    await withRequestScope(async () => {
+      const again = await adapter('AuthorizationCode').find('c-taken');
+      t.is(typeof again?.consumed, 'number', 'the next request sees it consumed');
+      const error = await t.throwsAsync(() => adapter('AuthorizationCode').consume('c-taken'));
+      t.is((error as { error?: string }).error, 'invalid_grant');
+    });
+  });
+
+  conformanceTest(
+    'of twenty requests reading one code at once, exactly one gets it unconsumed',
+    async (t) => {
+      await adapter('AuthorizationCode').upsert('c-rush', { grantId: 'g-rush', jti: 'c-rush' }, 60);
+      const reads = await Promise.all(
+        Array.from({ length: 20 }, () => withRequestScope(() => adapter('AuthorizationCode').find('c-rush'))),
+      );
+      t.is(reads.filter((code) => code && code.consumed === undefined).length, 1);
+      t.is(reads.filter((code) => typeof code?.consumed === 'number').length, 19);
+    },
+  );
 
   conformanceTest('clients come from the client registry with the secret digest', async (t) => {
     await putClient(db, {
