@@ -15,7 +15,8 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import { errors, type default as Provider } from 'oidc-provider';
 import type { Logger } from '../../shared/logger.ts';
-import type { AccountStore } from '../accounts/accountStore.ts';
+import { carryingAccount } from '../../shared/oidc/carriedAccount.ts';
+import type { AccountStore, CqrsAccount } from '../accounts/accountStore.ts';
 import type { AuditLog } from '../accounts/audit.ts';
 import { signInGate } from '../accounts/signInGate.ts';
 import type { BrokerConfig } from '../config.ts';
@@ -94,7 +95,7 @@ export function interactionRoutes(options: {
       detail: decision.linkedNow ? 'linked on first sign-in' : undefined,
     });
     clearReauthentication(ctx);
-    await finishLogin(ctx, interaction, decision.account.id, upstreamSessionOf(identity));
+    await finishLogin(ctx, interaction, decision.account, upstreamSessionOf(identity));
   });
 
   /** The browser's interaction; none at all means a callback opened in a browser that never started it. */
@@ -122,16 +123,20 @@ function refuseUpstream(audit: { clientId: string }, retryHref: string) {
 async function finishLogin(
   ctx: Context,
   interaction: Interaction,
-  accountId: string,
+  account: CqrsAccount,
   // Linked to the broker session when it resumes, for front-channel logout (broker/logout/).
   upstream: UpstreamSessionResult,
 ): Promise<void> {
-  const login = { accountId, amr: ['pwd'], remember: true };
+  const login = { accountId: account.id, amr: ['pwd'], remember: true };
   // A first-party app's prompt=consent (offline_access) is answered by signing in: no consent screen.
   const consentAsked = String(interaction.params.prompt ?? '')
     .split(' ')
     .includes('consent');
-  interaction.result = consentAsked ? { login, consent: {}, upstream } : { login, upstream };
+  // The gate's read of the account serves the resume too (shared/oidc/carriedAccount.ts).
+  interaction.result = carryingAccount(
+    consentAsked ? { login, consent: {}, upstream } : { login, upstream },
+    account,
+  );
   await interaction.save(interaction.exp - Math.floor(Date.now() / 1000));
   ctx.status = 303;
   ctx.redirect(interaction.returnTo);

@@ -4,6 +4,7 @@
 // introspection for registered resource servers, RP-initiated and back-channel logout.
 import type { Knex } from 'knex';
 import Provider, { type Configuration, errors, type KoaContextWithOIDC } from 'oidc-provider';
+import { carriedAccount } from '../../shared/oidc/carriedAccount.ts';
 import type { ClientCache } from '../../shared/oidc/clientCache.ts';
 import { installHashedClientSecrets } from '../../shared/oidc/clientStore.ts';
 import { loadFirstPartyGrant } from '../../shared/oidc/firstPartyGrant.ts';
@@ -139,8 +140,11 @@ export async function createIssuer(
       return false;
     },
     rotateRefreshToken: true,
-    async findAccount(_ctx, id) {
-      const account = await accounts.findById(id);
+    async findAccount(ctx, id) {
+      // At resume, the account the sign-in gate read moments ago; everywhere else, read afresh. The
+      // token endpoint reads it again before any token is issued, so a suspension that lands in
+      // between still stops the sign-in there.
+      const account = carriedAccount<CqrsAccount>(ctx, id) ?? (await accounts.findById(id));
       // A suspended account has no claims: its sessions, userinfo and refresh tokens stop working.
       if (account?.status !== 'active') return undefined;
       return { accountId: id, claims: async (use) => accountClaims(account, use) };

@@ -12,6 +12,7 @@ import type { Knex } from 'knex';
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
 import type { Logger } from '../../shared/logger.ts';
+import { carryingAccount } from '../../shared/oidc/carriedAccount.ts';
 import type { MockIdpConfig } from '../config.ts';
 import { AccountStore, type NhsmailAccount, toAccount } from '../directory/accounts.ts';
 import { recordAttempt } from '../directory/attempts.ts';
@@ -23,7 +24,7 @@ import { findScenario } from '../scenarios/index.ts';
 import { mfaRequired } from '../scenarios/mfaRequired.ts';
 import { changePasswordErrors, loginPages, type Step } from './loginPages.ts';
 import { loginProgress } from './loginProgress.ts';
-import { entraRoutes } from './provider.ts';
+import { claimsAccount, entraRoutes } from './provider.ts';
 import {
   afterPasswordCheck,
   refusedBeforeCheck,
@@ -90,15 +91,23 @@ export function loginRoutes(options: {
   const finish = (
     ctx: Context,
     interaction: Interaction,
-    account: { oid: string },
+    account: NhsmailAccount,
     remember: boolean,
     tokenFault: string | null,
   ) =>
-    conclude(ctx, interaction, {
-      login: { accountId: account.oid, remember, amr: ['pwd'] },
-      // Read back when oidc-provider saves this sign-in's authorization code (tokenFaults.ts).
-      ...(tokenFault ? { tokenFault } : {}),
-    });
+    conclude(
+      ctx,
+      interaction,
+      // The account read here serves the resume too (shared/oidc/carriedAccount.ts).
+      carryingAccount(
+        {
+          login: { accountId: account.oid, remember, amr: ['pwd'] },
+          // Read back when oidc-provider saves this sign-in's authorization code (tokenFaults.ts).
+          ...(tokenFault ? { tokenFault } : {}),
+        },
+        claimsAccount(account),
+      ),
+    );
 
   /** The sign-in's progress has run out, or its account was deleted meanwhile. */
   const expired = (ctx: Context) =>

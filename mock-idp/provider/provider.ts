@@ -4,16 +4,30 @@
 import type { Knex } from 'knex';
 import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { installHashedClientSecrets } from '../../shared/oidc/clientStore.ts';
+import { carriedAccount } from '../../shared/oidc/carriedAccount.ts';
 import { loadFirstPartyGrant } from '../../shared/oidc/firstPartyGrant.ts';
 import type { ClientCache } from '../../shared/oidc/clientCache.ts';
 import { createKnexAdapter } from '../../shared/oidc/knexAdapter.ts';
 import { ensureCookieKeys, ensureSigningKeys } from '../../shared/oidc/keyStore.ts';
 import { signOutEndsGrants } from '../../shared/oidc/signOutEndsGrants.ts';
 import type { MockIdpConfig } from '../config.ts';
-import { AccountStore } from '../directory/accounts.ts';
+import { AccountStore, type NhsmailAccount } from '../directory/accounts.ts';
 import { loginPolicy } from './loginPolicy.ts';
 import { entraSubject, installEntraClients } from './clients.ts';
 import { loginHintFor, logoutSource } from './logout.ts';
+
+/** What an id_token or userinfo says of an account. */
+type ClaimsAccount = Pick<NhsmailAccount, 'oid' | 'email' | 'givenName' | 'familyName'>;
+
+/** The part of an account its claims need, carried from the sign-in form to the resume. */
+export function claimsAccount(account: NhsmailAccount): ClaimsAccount {
+  return {
+    oid: account.oid,
+    email: account.email,
+    givenName: account.givenName,
+    familyName: account.familyName,
+  };
+}
 
 /** koa-views adds `render` to every context (app.ts). */
 type RenderingContext = KoaContextWithOIDC & { render: (view: string, locals: object) => Promise<void> };
@@ -104,8 +118,9 @@ export async function createMockProvider(
         },
       },
     },
-    async findAccount(_ctx, id) {
-      const account = await accounts.findByOid(id);
+    async findAccount(ctx, id) {
+      // At resume, the account the sign-in form read moments ago; everywhere else, read afresh.
+      const account = carriedAccount<ClaimsAccount>(ctx, id) ?? (await accounts.findByOid(id));
       if (!account) return undefined;
       return {
         accountId: id,

@@ -21,7 +21,9 @@
 // read and a consume. A code is therefore spent by the first request in which its own client presents
 // it, even one that then fails its PKCE or redirect_uri check: that request gets no tokens, and
 // neither does any later one (so a code_verifier cannot be guessed at). Another client presenting it
-// leaves it as it was.
+// leaves it as it was. In the same way the resume endpoint takes its interaction with the read (one
+// DELETE … RETURNING), which oidc-provider destroys next; requestScope.ts puts it back on the paths
+// that keep it.
 import type { Knex } from 'knex';
 import Provider, { type Adapter, type AdapterPayload, errors, type KoaContextWithOIDC } from 'oidc-provider';
 import { changesOf, preparedQuery, rowsOf } from '../preparedQuery.ts';
@@ -170,6 +172,12 @@ function adapterStatements(db: Knex) {
     destroyPayload: preparedQuery<[model: string, id: string]>(db, 2, (model, id) =>
       db('oidc_payloads').where({ model, id }).delete(),
     ),
+    // Raw: knex leaves `returning` out of a delete on SQLite. The same SQL runs on PostgreSQL.
+    takeInteraction: (id: string, now: number) =>
+      db.raw(
+        'delete from oidc_interactions where id = ? and (expires_at is null or expires_at > ?) returning id, payload, expires_at',
+        [id, now],
+      ),
     destroyInteraction: preparedQuery<[id: string]>(db, 1, (id) =>
       db('oidc_interactions').where({ id }).delete(),
     ),
@@ -190,6 +198,7 @@ export function createKnexAdapter(db: Knex, clients?: ClientCache): AdapterConst
         throw new Error('clients are managed with the CLI, not through the provider');
       const expiresAt = expiresIn ? Date.now() + expiresIn * 1000 : null;
       if (this.model === interactionModel) {
+        currentRequestScope()?.settled(id);
         const stored = JSON.stringify(storedPayload(this.model, id, payload, false));
         await statements.upsertInteraction(id, stored, expiresAt);
         return;
@@ -234,6 +243,16 @@ export function createKnexAdapter(db: Knex, clients?: ClientCache): AdapterConst
         return client ? clientMetadataFromRow(client) : undefined;
       }
       if (this.model === interactionModel) {
+        const scope = currentRequestScope();
+        if (scope && requestRoute() === 'resume') {
+          // The resume endpoint's read: oidc-provider destroys the interaction right after it.
+          const [taken] = rowsOf<PayloadRow>(await statements.takeInteraction(id, Date.now()));
+          if (!taken) return undefined;
+          scope.took(id, async () => {
+            await statements.upsertInteraction(id, taken.payload, taken.expires_at);
+          });
+          return restoredPayload(this.model, { ...taken, grant_id: null });
+        }
         const [row] = rowsOf<PayloadRow>(await statements.findInteraction(id, Date.now()));
         return row ? restoredPayload(this.model, { ...row, grant_id: null }) : undefined;
       }
@@ -282,7 +301,8 @@ export function createKnexAdapter(db: Knex, clients?: ClientCache): AdapterConst
 
     async destroy(id: string): Promise<void> {
       if (this.model === interactionModel) {
-        await statements.destroyInteraction(id);
+        // Taken by this request's read already: nothing left to delete.
+        if (!currentRequestScope()?.settled(id)) await statements.destroyInteraction(id);
         return;
       }
       await currentRequestScope()?.flush();
@@ -305,10 +325,19 @@ export function createKnexAdapter(db: Knex, clients?: ClientCache): AdapterConst
   };
 }
 
+/** The request oidc-provider is handling, if any. */
+function providerContext(): KoaContextWithOIDC | undefined {
+  return (Provider as unknown as { ctx?: KoaContextWithOIDC }).ctx;
+}
+
 /** The client the token endpoint has authenticated for the request being handled. */
 function requestingClientId(): string | undefined {
-  const { ctx } = Provider as unknown as { ctx?: KoaContextWithOIDC };
-  return ctx?.oidc?.client?.clientId;
+  return providerContext()?.oidc?.client?.clientId;
+}
+
+/** The oidc-provider route of the request being handled (`resume`, `token`…). */
+function requestRoute(): string | undefined {
+  return providerContext()?.oidc?.route;
 }
 
 /**

@@ -10,6 +10,10 @@
 // - If a handler throws, what it held is dropped: the request failed and its response says so. The
 //   error pages oidc-provider renders itself are not throws; their writes are kept, as without a scope.
 // - The authorization codes this request claimed at the token endpoint (see the adapter's `find`).
+// - The interaction the resume endpoint took with its read (see the adapter's `find`): oidc-provider
+//   destroys it next, which then costs nothing. On the one path where it keeps the interaction for
+//   later (the browser is signed in as another account and is asked to sign out first), and when the
+//   request fails, the interaction is put back as it was when the request ends.
 //
 // Outside a request (a CLI, a background sweep, a test calling the adapter) there is no scope and every
 // call goes straight to the database.
@@ -46,12 +50,37 @@ export class RequestScope {
     this.#writer = writer;
   }
 
+  /** Interactions taken by a read, with how to put each back unless the request destroys it. */
+  readonly #taken = new Map<string, () => Promise<void>>();
+
+  took(interactionId: string, putBack: () => Promise<void>): void {
+    this.#taken.set(interactionId, putBack);
+  }
+
+  /** True when the interaction was taken in this request: destroying or saving it needs no put-back. */
+  settled(interactionId: string): boolean {
+    return this.#taken.delete(interactionId);
+  }
+
+  async #putBackTaken(): Promise<void> {
+    const putBacks = [...this.#taken.values()];
+    this.#taken.clear();
+    for (const putBack of putBacks) await putBack();
+  }
+
   /** Sends every held write in one statement. */
   async flush(): Promise<void> {
     if (this.#held.size === 0 || !this.#writer) return;
     const writes = [...this.#held.values()];
     this.#held.clear();
     await this.#writer(writes);
+  }
+
+  /** The request is done: held writes are sent if it succeeded, dropped if not; takes are put back. */
+  async end(succeeded: boolean): Promise<void> {
+    if (succeeded) await this.flush();
+    else this.#held.clear();
+    await this.#putBackTaken();
   }
 }
 
@@ -66,8 +95,14 @@ export function currentRequestScope(): RequestScope | undefined {
 export function withRequestScope<T>(handle: () => Promise<T>): Promise<T> {
   const scope = new RequestScope();
   return scopes.run(scope, async () => {
-    const result = await handle();
-    await scope.flush();
+    let result: T;
+    try {
+      result = await handle();
+    } catch (error) {
+      await scope.end(false).catch(() => undefined);
+      throw error;
+    }
+    await scope.end(true);
     return result;
   });
 }
