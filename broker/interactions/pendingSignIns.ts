@@ -1,67 +1,68 @@
 // The sign-ins waiting for NHSmail's callback: `save` when the browser leaves, `take` when it comes
-// back. `take` is one atomic DELETE … RETURNING (SQLite ≥ 3.35, PostgreSQL), so a callback is used once
-// however many copies of it arrive. What the connector needs at the callback is its own opaque data.
+// back. A pending sign-in belongs to one interaction and lives no longer than it, so it is kept on the
+// interaction's own row (shared/oidc/knexAdapter.ts, pending step):
+//   - `save` at the authorization endpoint goes out with the interaction oidc-provider has just saved,
+//     in the same statement; a retry from /interaction/<uid> updates the row, replacing the earlier
+//     attempt, whose callback is then refused;
+//   - `take` is one atomic UPDATE … RETURNING that clears the state and answers the connector's data
+//     with the interaction, so a callback is used once however many copies of it arrive, and the
+//     callback's read of its interaction costs nothing more;
+//   - abandoned ones go with their interaction when the broker's expiry sweep deletes it, in bulk.
+// What the connector needs at the callback is its own opaque data.
 import type { Knex } from 'knex';
+import { attachPendingStep, takePendingStep } from '../../shared/oidc/knexAdapter.ts';
 
 export interface PendingSignIn {
+  /** `<interaction uid>.<random>`, sent to NHSmail and back (upstreamSignIn.ts). */
   state: string;
   interactionUid: string;
   /** The connector's own data (nonce, PKCE verifier…), stored as JSON and handed back as it was. */
   connectorData: unknown;
 }
 
-interface PendingSignInRow {
-  state: string;
-  interaction_uid: string;
-  connector_data: string;
-  expires_at: number;
+interface StoredPendingSignIn {
+  connectorData: unknown;
+  expiresAt: number;
 }
 
 export interface PendingSignInStore {
-  save(pending: PendingSignIn): Promise<void>;
-  /** The pending sign-in for `state`, removed in the same statement; undefined if unknown or expired. */
+  /** Keeps the sign-in with its interaction; false if the interaction is not stored (expired). */
+  save(pending: PendingSignIn): Promise<boolean>;
+  /** The pending sign-in for `state`, taken in the same statement; undefined if unknown or expired. */
   take(state: string): Promise<PendingSignIn | undefined>;
-  /** Deletes expired rows in bulk; returns how many. */
-  sweep(): Promise<number>;
 }
 
-const table = 'pending_sign_ins';
+/** The interaction a `state` names, or undefined for a value upstreamSignIn.ts never made. */
+export function interactionUidOf(state: string): string | undefined {
+  const uid = state.split('.', 1)[0];
+  return uid && state.length > uid.length + 1 ? uid : undefined;
+}
 
 export function createPendingSignInStore(
   db: Knex,
-  options: { lifetimeMs?: number; sweepEveryMs?: number } = {},
+  options: { lifetimeMs?: number } = {},
 ): PendingSignInStore {
+  // Shorter than the interaction's hour: a sign-in at NHSmail left for longer starts again.
   const lifetimeMs = options.lifetimeMs ?? 15 * 60 * 1000;
-  const sweepEveryMs = options.sweepEveryMs ?? 60 * 1000;
-  let nextSweep = Date.now() + sweepEveryMs;
-
-  const sweep = async () => db(table).where('expires_at', '<=', Date.now()).delete();
-
   return {
-    async save(pending) {
-      await db(table).insert({
-        state: pending.state,
-        interaction_uid: pending.interactionUid,
-        connector_data: JSON.stringify(pending.connectorData),
-        expires_at: Date.now() + lifetimeMs,
+    save(pending) {
+      const stored: StoredPendingSignIn = {
+        connectorData: pending.connectorData,
+        expiresAt: Date.now() + lifetimeMs,
+      };
+      return attachPendingStep(db, pending.interactionUid, {
+        key: pending.state,
+        data: JSON.stringify(stored),
       });
-      // Abandoned sign-ins never come back to be taken: sweep them now and then, off the request.
-      if (Date.now() >= nextSweep) {
-        nextSweep = Date.now() + sweepEveryMs;
-        sweep().catch(() => undefined);
-      }
     },
     async take(state) {
-      // Raw SQL: knex's sqlite3 client answers a delete with a count even when asked for `returning`.
-      const result = await db.raw(`delete from ${table} where state = ? returning *`, [state]);
-      const [row] = (Array.isArray(result) ? result : result.rows) as PendingSignInRow[];
-      if (!row || row.expires_at <= Date.now()) return undefined;
-      return {
-        state: row.state,
-        interactionUid: row.interaction_uid,
-        connectorData: JSON.parse(row.connector_data) as unknown,
-      };
+      const interactionUid = interactionUidOf(state);
+      if (!interactionUid) return undefined;
+      const data = await takePendingStep(db, interactionUid, state);
+      if (data === undefined) return undefined;
+      const stored = JSON.parse(data) as StoredPendingSignIn;
+      if (stored.expiresAt <= Date.now()) return undefined;
+      return { state, interactionUid, connectorData: stored.connectorData };
     },
-    sweep,
   };
 }

@@ -23,16 +23,10 @@ import type { BrokerConfig } from '../config.ts';
 import { type UpstreamConnector, UpstreamError } from '../upstream/connector.ts';
 import { finishFirstPartyConsent } from './consent.ts';
 import { type UpstreamSessionResult, upstreamSessionOf } from '../logout/upstreamSessions.ts';
-import type { PendingSignInStore } from './pendingSignIns.ts';
+import { interactionUidOf, type PendingSignInStore } from './pendingSignIns.ts';
 import { clearReauthentication } from './reauthentication.ts';
 import { SignInRefused, signInRefusals } from './signInRefused.ts';
 import { type Interaction, type StartUpstreamSignIn, upstreamCallbackPath } from './upstreamSignIn.ts';
-
-/** The interaction a `state` from upstreamSignIn.ts names (`<interaction uid>.<random>`). */
-function interactionUidOf(state: string): string | undefined {
-  const uid = state.split('.', 1)[0];
-  return uid && state.length > uid.length + 1 ? uid : undefined;
-}
 
 export function interactionRoutes(options: {
   config: BrokerConfig;
@@ -70,7 +64,8 @@ export function interactionRoutes(options: {
 
   router.get('/interaction/:uid/callback', async (ctx) => {
     const state = typeof ctx.query.state === 'string' ? ctx.query.state : '';
-    // Single use: whoever takes the pending sign-in owns the callback.
+    // Single use: whoever takes the pending sign-in owns the callback. The take reads the interaction
+    // too, so currentInteraction below costs no statement.
     const pending = state ? await pendingSignIns.take(state) : undefined;
     if (!pending) throw new SignInRefused('state_unknown', { status: 400 });
     const interaction = await currentInteraction(ctx);

@@ -142,6 +142,59 @@ const auditAndUpstreamIndexes: Migration = {
   },
 };
 
+/**
+ * Pending sign-ins on their interaction's row (broker/interactions/pendingSignIns.ts): saving one goes
+ * out with the interaction in one statement, and taking one answers the interaction too. Sign-ins
+ * waiting for NHSmail when this runs move with their rows, the newest per interaction.
+ */
+const pendingSignInsOnInteractions: Migration = {
+  name: '0025_pending_sign_ins_on_interactions',
+  async up(db: Knex) {
+    await db.schema.alterTable('oidc_interactions', (table) => {
+      table.string('pending_key', 255);
+      table.text('pending_data');
+    });
+    const rows: Array<{
+      state: string;
+      interaction_uid: string;
+      connector_data: string;
+      expires_at: number;
+    }> = await db('pending_sign_ins').where('expires_at', '>', Date.now()).orderBy('expires_at');
+    for (const row of rows)
+      await db('oidc_interactions')
+        .where({ id: row.interaction_uid })
+        .update({
+          pending_key: row.state,
+          pending_data: JSON.stringify({
+            connectorData: JSON.parse(row.connector_data),
+            expiresAt: Number(row.expires_at),
+          }),
+        });
+    await db.schema.dropTableIfExists('pending_sign_ins');
+  },
+  async down(db: Knex) {
+    await pendingSignIns.up(db);
+    const rows: Array<{ id: string; pending_key: string; pending_data: string }> = await db(
+      'oidc_interactions',
+    )
+      .whereNotNull('pending_key')
+      .select('id', 'pending_key', 'pending_data');
+    for (const row of rows) {
+      const stored = JSON.parse(row.pending_data) as { connectorData: unknown; expiresAt: number };
+      await db('pending_sign_ins').insert({
+        state: row.pending_key,
+        interaction_uid: row.id,
+        connector_data: JSON.stringify(stored.connectorData),
+        expires_at: stored.expiresAt,
+      });
+    }
+    await db.schema.alterTable('oidc_interactions', (table) => {
+      table.dropColumn('pending_key');
+      table.dropColumn('pending_data');
+    });
+  },
+};
+
 export const brokerMigrations: readonly Migration[] = [
   oidcStorageMigration,
   accounts,
@@ -154,5 +207,6 @@ export const brokerMigrations: readonly Migration[] = [
   oidcPayloadPartialIndexesMigration,
   oidcInteractionsMigration,
   auditAndUpstreamIndexes,
+  pendingSignInsOnInteractions,
 ];
 export const brokerMigrationTable = 'broker_migrations';

@@ -29,7 +29,13 @@ import Provider, { type Adapter, type AdapterPayload, errors, type KoaContextWit
 import { changesOf, preparedQuery, rowsOf } from '../preparedQuery.ts';
 import type { ClientCache } from './clientCache.ts';
 import { clientMetadataFromRow, readClientRow } from './clientStore.ts';
-import { currentRequestScope, type PayloadWrite } from './requestScope.ts';
+import {
+  currentRequestScope,
+  type KnownInteraction,
+  type PayloadWrite,
+  type PendingStep,
+  type ScopeWriters,
+} from './requestScope.ts';
 
 export type AdapterConstructor = new (name: string) => Adapter;
 
@@ -154,6 +160,26 @@ function adapterStatements(db: Knex) {
         .onConflict(['model', 'id'])
         .merge(),
     ),
+    upsertInteractionPending: preparedQuery<
+      [id: string, payload: string, expiresAt: number | null, pendingKey: string, pendingData: string]
+    >(db, 5, (id, payload, expiresAt, pendingKey, pendingData) =>
+      db('oidc_interactions')
+        .insert({ id, payload, expires_at: expiresAt, pending_key: pendingKey, pending_data: pendingData })
+        .onConflict('id')
+        .merge(),
+    ),
+    attachPending: preparedQuery<[pendingKey: string, pendingData: string, id: string]>(
+      db,
+      3,
+      (pendingKey, pendingData, id) =>
+        db('oidc_interactions').where({ id }).update({ pending_key: pendingKey, pending_data: pendingData }),
+    ),
+    // Raw, as takeInteraction below.
+    takePending: (id: string, pendingKey: string, now: number) =>
+      db.raw(
+        'update oidc_interactions set pending_key = null where id = ? and pending_key = ? and (expires_at is null or expires_at > ?) returning id, payload, expires_at, pending_data',
+        [id, pendingKey, now],
+      ),
     upsertInteraction: preparedQuery<[id: string, payload: string, expiresAt: number | null]>(
       db,
       3,
@@ -184,8 +210,30 @@ function adapterStatements(db: Knex) {
   };
 }
 
+type AdapterStatements = ReturnType<typeof adapterStatements>;
+const statementsByDatabase = new WeakMap<Knex, { statements: AdapterStatements; writers: ScopeWriters }>();
+
+/** The statements for `db`, built on first use, and the writers a request scope sends its writes with. */
+function statementsFor(db: Knex): { statements: AdapterStatements; writers: ScopeWriters } {
+  let built = statementsByDatabase.get(db);
+  if (!built) {
+    const statements = adapterStatements(db);
+    const writers: ScopeWriters = {
+      payloads: statements.upsertPayloads,
+      async interaction({ id, payload, expiresAt, pending }) {
+        if (pending)
+          await statements.upsertInteractionPending(id, payload, expiresAt, pending.key, pending.data);
+        else await statements.upsertInteraction(id, payload, expiresAt);
+      },
+    };
+    built = { statements, writers };
+    statementsByDatabase.set(db, built);
+  }
+  return built;
+}
+
 export function createKnexAdapter(db: Knex, clients?: ClientCache): AdapterConstructor {
-  const statements = adapterStatements(db);
+  const { statements, writers } = statementsFor(db);
   return class KnexAdapter implements Adapter {
     readonly model: string;
 
@@ -198,9 +246,12 @@ export function createKnexAdapter(db: Knex, clients?: ClientCache): AdapterConst
         throw new Error('clients are managed with the CLI, not through the provider');
       const expiresAt = expiresIn ? Date.now() + expiresIn * 1000 : null;
       if (this.model === interactionModel) {
-        currentRequestScope()?.settled(id);
         const stored = JSON.stringify(storedPayload(this.model, id, payload, false));
-        await statements.upsertInteraction(id, stored, expiresAt);
+        const scope = currentRequestScope();
+        if (scope) {
+          scope.settled(id);
+          scope.holdInteraction({ id, payload: stored, expiresAt }, writers);
+        } else await statements.upsertInteraction(id, stored, expiresAt);
         return;
       }
       // A grant is its own grant: revoking a grant id then reaches the Grant row as well.
@@ -221,7 +272,7 @@ export function createKnexAdapter(db: Knex, clients?: ClientCache): AdapterConst
         expiresAt,
       };
       const scope = currentRequestScope();
-      if (scope) scope.hold(write, statements.upsertPayloads);
+      if (scope) scope.hold(write, writers);
       else
         await statements.upsertPayload(
           write.model,
@@ -244,6 +295,11 @@ export function createKnexAdapter(db: Knex, clients?: ClientCache): AdapterConst
       }
       if (this.model === interactionModel) {
         const scope = currentRequestScope();
+        // Saved or read by this request already: no statement.
+        const held = scope?.heldInteraction(id);
+        if (held) return restoredPayload(this.model, { id, payload: held.payload, grant_id: null });
+        const known = scope?.knownInteractions.get(id);
+        if (known) return restoredPayload(this.model, { ...known, grant_id: null });
         if (scope && requestRoute() === 'resume') {
           // The resume endpoint's read: oidc-provider destroys the interaction right after it.
           const [taken] = rowsOf<PayloadRow>(await statements.takeInteraction(id, Date.now()));
@@ -301,8 +357,10 @@ export function createKnexAdapter(db: Knex, clients?: ClientCache): AdapterConst
 
     async destroy(id: string): Promise<void> {
       if (this.model === interactionModel) {
+        const scope = currentRequestScope();
+        scope?.dropInteraction(id);
         // Taken by this request's read already: nothing left to delete.
-        if (!currentRequestScope()?.settled(id)) await statements.destroyInteraction(id);
+        if (!scope?.settled(id)) await statements.destroyInteraction(id);
         return;
       }
       await currentRequestScope()?.flush();
@@ -323,6 +381,42 @@ export function createKnexAdapter(db: Knex, clients?: ClientCache): AdapterConst
       return payload;
     }
   };
+}
+
+/**
+ * Keeps `step` with interaction `id` (the broker's pending NHSmail sign-in): with the interaction's
+ * write when this request holds one, so both are one statement, else by updating its row. Returns
+ * false when no such interaction is stored. A step added later replaces an earlier one.
+ */
+export async function attachPendingStep(db: Knex, id: string, step: PendingStep): Promise<boolean> {
+  const { statements, writers } = statementsFor(db);
+  const scope = currentRequestScope();
+  const held = scope?.heldInteraction(id);
+  if (scope && held) {
+    scope.holdInteraction({ ...held, pending: step }, writers);
+    return true;
+  }
+  return changesOf(await statements.attachPending(step.key, step.data, id)) > 0;
+}
+
+/**
+ * Takes interaction `id`'s pending step when `key` is its key, once: one UPDATE … RETURNING clears
+ * the key and answers the step's data with the interaction, which the rest of the request then reads
+ * without another statement. Undefined when the key is not the step's (unknown, taken or replaced)
+ * or the interaction is gone or expired.
+ */
+export async function takePendingStep(db: Knex, id: string, key: string): Promise<string | undefined> {
+  const { statements } = statementsFor(db);
+  const [row] = rowsOf<KnownInteraction & { pending_data: string | null }>(
+    await statements.takePending(id, key, Date.now()),
+  );
+  if (!row || row.pending_data === null) return undefined;
+  currentRequestScope()?.knownInteractions.set(id, {
+    id: row.id,
+    payload: row.payload,
+    expires_at: row.expires_at,
+  });
+  return row.pending_data;
 }
 
 /** The request oidc-provider is handling, if any. */

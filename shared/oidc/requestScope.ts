@@ -9,6 +9,8 @@
 //   sends what is held, so the request reads its own writes in order.
 // - If a handler throws, what it held is dropped: the request failed and its response says so. The
 //   error pages oidc-provider renders itself are not throws; their writes are kept, as without a scope.
+// - Interaction writes are held too, so that a service can add its pending step to the interaction
+//   saved in the same request (knexAdapter.ts `attachPendingStep`): one statement for both.
 // - The authorization codes this request claimed at the token endpoint (see the adapter's `find`).
 // - The interaction the resume endpoint took with its read (see the adapter's `find`): oidc-provider
 //   destroys it next, which then costs nothing. On the one path where it keeps the interaction for
@@ -33,25 +35,70 @@ export interface PayloadWrite {
   expiresAt: number | null;
 }
 
-export type PayloadWriter = (writes: readonly PayloadWrite[]) => Promise<void>;
+/** A step a service waits for before the interaction goes on, kept on its row (knexAdapter.ts). */
+export interface PendingStep {
+  /** What the step must be presented with to be taken, once. */
+  key: string;
+  data: string;
+}
+
+/** One oidc_interactions row as the adapter writes it. */
+export interface InteractionWrite {
+  id: string;
+  payload: string;
+  expiresAt: number | null;
+  pending?: PendingStep | undefined;
+}
+
+/** An interaction row read by another statement of this request (with a pending step taken). */
+export interface KnownInteraction {
+  id: string;
+  payload: string;
+  expires_at: number | null;
+}
+
+export interface ScopeWriters {
+  payloads(writes: readonly PayloadWrite[]): Promise<void>;
+  interaction(write: InteractionWrite): Promise<void>;
+}
 
 export class RequestScope {
   /** Authorization codes this request took at the token endpoint; their `consume` is already done. */
   readonly claimedCodes = new Set<string>();
+  /** Interactions this request has read already, by their id. */
+  readonly knownInteractions = new Map<string, KnownInteraction>();
   readonly #held = new Map<string, PayloadWrite>();
-  #writer: PayloadWriter | undefined;
+  readonly #heldInteractions = new Map<string, InteractionWrite>();
+  /** Interactions taken by a read, with how to put each back unless the request destroys it. */
+  readonly #taken = new Map<string, () => Promise<void>>();
+  #writers: ScopeWriters | undefined;
 
   /** Holds `write` until the request ends or another adapter call needs the database. */
-  hold(write: PayloadWrite, writer: PayloadWriter): void {
+  hold(write: PayloadWrite, writers: ScopeWriters): void {
     const key = `${write.model}\u0000${write.id}`;
     // A row saved twice is written once, as last saved (one statement may not upsert a row twice).
     this.#held.delete(key);
     this.#held.set(key, write);
-    this.#writer = writer;
+    this.#writers = writers;
   }
 
-  /** Interactions taken by a read, with how to put each back unless the request destroys it. */
-  readonly #taken = new Map<string, () => Promise<void>>();
+  /** Holds an interaction's write until the request ends; a pending step already added is kept. */
+  holdInteraction(write: InteractionWrite, writers: ScopeWriters): void {
+    const pending = write.pending ?? this.#heldInteractions.get(write.id)?.pending;
+    this.#heldInteractions.set(write.id, { ...write, pending });
+    this.knownInteractions.delete(write.id);
+    this.#writers = writers;
+  }
+
+  heldInteraction(id: string): InteractionWrite | undefined {
+    return this.#heldInteractions.get(id);
+  }
+
+  /** Drops the held write of an interaction the request destroys. */
+  dropInteraction(id: string): void {
+    this.#heldInteractions.delete(id);
+    this.knownInteractions.delete(id);
+  }
 
   took(interactionId: string, putBack: () => Promise<void>): void {
     this.#taken.set(interactionId, putBack);
@@ -68,18 +115,25 @@ export class RequestScope {
     for (const putBack of putBacks) await putBack();
   }
 
-  /** Sends every held write in one statement. */
+  /** Sends every held payload write in one statement. */
   async flush(): Promise<void> {
-    if (this.#held.size === 0 || !this.#writer) return;
+    if (this.#held.size === 0 || !this.#writers) return;
     const writes = [...this.#held.values()];
     this.#held.clear();
-    await this.#writer(writes);
+    await this.#writers.payloads(writes);
   }
 
-  /** The request is done: held writes are sent if it succeeded, dropped if not; takes are put back. */
+  /**
+   * The request is done: held writes are sent if it succeeded (payloads in one statement, then each
+   * interaction), dropped if not; takes are put back.
+   */
   async end(succeeded: boolean): Promise<void> {
-    if (succeeded) await this.flush();
-    else this.#held.clear();
+    const interactions = [...this.#heldInteractions.values()];
+    this.#heldInteractions.clear();
+    if (succeeded) {
+      await this.flush();
+      for (const write of interactions) await this.#writers?.interaction(write);
+    } else this.#held.clear();
     await this.#putBackTaken();
   }
 }
