@@ -5,7 +5,6 @@ import { createLogger } from '../shared/logger.ts';
 import { deleteExpiredPayloads } from '../shared/oidc/knexAdapter.ts';
 import { createBroker } from './app.ts';
 import { loadConfig } from './config.ts';
-import { deleteExpiredUpstreamSessions } from './logout/upstreamSessions.ts';
 import { brokerMigrations, brokerMigrationTable } from './migrations/index.ts';
 import { seedBroker } from './seed.ts';
 
@@ -21,7 +20,6 @@ if (Number(existing?.count ?? 0) === 0 && !config.production) {
 const { app, stop: stopBroker } = await createBroker(config, { db, logger });
 const server = await listen(app.callback(), config.port);
 const sweeper = setInterval(() => {
-  deleteExpiredUpstreamSessions(db).catch(() => undefined);
   deleteExpiredPayloads(db).catch((error: unknown) =>
     logger.warn({ err: error }, 'could not delete expired payloads'),
   );

@@ -57,7 +57,8 @@ export async function createIssuer(
 
   const configuration: Configuration = {
     // The broker's client cache outlives the issuer: a rebuild for new keys reads no client again.
-    adapter: createKnexAdapter(db, clients),
+    // Sessions carry their NHSmail session link as an annex (broker/logout/upstreamSessions.ts).
+    adapter: createKnexAdapter(db, clients, { keepsAnnexes: true }),
     jwks: { keys: signingKeys.map((jwk) => ({ ...jwk })) as NonNullable<Configuration['jwks']>['keys'] },
     cookies: {
       keys: cookieKeys,

@@ -15,9 +15,6 @@ import { continueToUpstreamSignOut, logoutRoutes } from './routes.ts';
 import { rememberUpstreamSession } from './upstreamSessions.ts';
 import { upstreamSignOut } from './upstreamSignOut.ts';
 
-/** The broker's session lifetime (ttl.Session in issuer/provider.ts): links to NHSmail sessions live as long. */
-const sessionTtlSeconds = 8 * 60 * 60;
-
 /**
  * oidc-provider POSTs a logout token to each app from inside the end-session request and waits for it.
  * Routing that through the outbox instead means one delivery path for every logout (retries, audit) and
@@ -74,7 +71,7 @@ export function installSignOut(
   const { config, db, deliverer } = deps;
   queueIssuerLogouts(provider, db, deliverer);
   const routeDeps = { ...deps, provider, upstreamSignOut: upstreamSignOut(config.upstream) };
-  provider.use(rememberUpstreamSession(db, sessionTtlSeconds));
+  provider.use(rememberUpstreamSession(db));
   provider.use(continueToUpstreamSignOut(routeDeps, deps.confirmPath));
   provider.use(logoutRoutes(routeDeps).routes());
 }

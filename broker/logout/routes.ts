@@ -17,7 +17,7 @@ import type { AuditLog } from '../accounts/audit.ts';
 import type { BrokerConfig } from '../config.ts';
 import type { LogoutDeliverer } from './delivery.ts';
 import { endSessions, queueLogouts, sessionsByUid } from './sessions.ts';
-import { forgetBrokerSession, linkOfBrokerSession, linksOfUpstreamSession } from './upstreamSessions.ts';
+import { linkOfBrokerSession, linksOfUpstreamSession } from './upstreamSessions.ts';
 import type { UpstreamSignOut } from './upstreamSignOut.ts';
 
 export const upstreamSignedOutPath = '/upstream/signed-out';
@@ -40,10 +40,8 @@ export function continueToUpstreamSignOut(deps: Dependencies, confirmPath: strin
   return async (ctx: Context, next: Next) => {
     if (ctx.method !== 'POST' || ctx.path !== confirmPath) return next();
     const sessionId = ctx.cookies.get(provider.cookieName('session'), { signed: true });
-    const before = sessionId
-      ? await db('oidc_payloads').where({ model: 'Session', id: sessionId }).first('uid')
-      : undefined;
-    const link = before?.uid ? await linkOfBrokerSession(db, String(before.uid)) : undefined;
+    // Read before oidc-provider deletes the session, and the link with it.
+    const link = sessionId ? await linkOfBrokerSession(db, sessionId) : undefined;
     await next();
     const session = (ctx as unknown as KoaContextWithOIDC).oidc?.session;
     const redirected = ctx.status >= 300 && ctx.status < 400;
@@ -57,7 +55,6 @@ export function continueToUpstreamSignOut(deps: Dependencies, confirmPath: strin
       correlationId,
       accountId: session.accountId,
     });
-    if (link) await forgetBrokerSession(db, link.brokerSessionUid);
     if (!config.logout.upstreamEndSession) return;
     const destination = ctx.response.get('location');
     // A sign-in as another account ends the previous session on its way back to the authorization
@@ -114,12 +111,6 @@ export function logoutRoutes(deps: Dependencies): Router {
         );
         await queueLogouts(trx, found, 'upstream_signed_out', correlationId);
         await endSessions(trx, found);
-        await trx('upstream_sessions')
-          .whereIn(
-            'broker_session_uid',
-            links.map((link) => link.brokerSessionUid),
-          )
-          .delete();
         return found;
       });
       for (const session of sessions)

@@ -83,7 +83,7 @@ export async function queueLogouts(
   return enqueueLogouts(db, deliveries);
 }
 
-/** Deletes the sessions, every token and grant their apps hold, and their upstream session links. */
+/** Deletes the sessions (their upstream session links with them) and every token and grant their apps hold. */
 export async function endSessions(db: Knex, sessions: readonly StoredSession[]): Promise<void> {
   if (sessions.length === 0) return;
   const grantIds = sessions.flatMap((session) =>
@@ -100,12 +100,6 @@ export async function endSessions(db: Knex, sessions: readonly StoredSession[]):
       sessions.map((session) => session.id),
     )
     .delete();
-  await db('upstream_sessions')
-    .whereIn(
-      'broker_session_uid',
-      sessions.map((session) => session.uid),
-    )
-    .delete();
 }
 
 /**
@@ -118,7 +112,5 @@ export async function queueAccountLogouts(
   correlationId: string,
 ): Promise<number> {
   const sessions = await sessionsOfAccount(db, accountId);
-  const queued = await queueLogouts(db, sessions, 'suspended', correlationId);
-  await db('upstream_sessions').where({ account_id: accountId }).delete();
-  return queued;
+  return queueLogouts(db, sessions, 'suspended', correlationId);
 }

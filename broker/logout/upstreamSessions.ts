@@ -1,10 +1,13 @@
 // The link from an upstream (NHSmail) session to the broker session it signed in: kept when the
 // upstream id_token arrives, so that NHSmail's front-channel logout (`iss` + `sid`, no cookies) finds the
 // broker sessions to end, and RP-initiated sign-out can name the user to NHSmail's end_session.
-// This module owns the `upstream_sessions` table.
+// It is the broker Session row's annex (shared/oidc/knexAdapter.ts `attachAnnex`): the upstream `sid`
+// as its key, the issuer and login hint as its data. Saved with the session in the same statement,
+// looked up by the indexed key, and gone with the session, however it ends.
 import type { Knex } from 'knex';
 import type { Context, Middleware, Next } from 'koa';
 import type { KoaContextWithOIDC } from 'oidc-provider';
+import { attachAnnex } from '../../shared/oidc/knexAdapter.ts';
 
 /** What the sign-in callback hands to the resumed authorization in the interaction result. */
 export interface UpstreamSessionResult {
@@ -26,32 +29,37 @@ export interface UpstreamSessionLink {
   brokerSessionUid: string;
   issuer: string;
   upstreamSid: string;
-  accountId: string;
   loginHint: string | undefined;
 }
 
-interface LinkRow {
-  broker_session_uid: string;
+interface LinkData {
   issuer: string;
-  upstream_sid: string;
-  account_id: string;
-  login_hint: string | null;
+  loginHint?: string | undefined;
 }
 
-const toLink = (row: LinkRow): UpstreamSessionLink => ({
-  brokerSessionUid: row.broker_session_uid,
-  issuer: row.issuer,
-  upstreamSid: row.upstream_sid,
-  accountId: row.account_id,
-  loginHint: row.login_hint ?? undefined,
-});
+interface SessionLinkRow {
+  uid: string | null;
+  annex_key: string | null;
+  annex: string | null;
+}
+
+function toLink(row: SessionLinkRow): UpstreamSessionLink | undefined {
+  if (!row.uid || !row.annex_key || !row.annex) return undefined;
+  const data = JSON.parse(row.annex) as LinkData;
+  return {
+    brokerSessionUid: row.uid,
+    issuer: data.issuer,
+    upstreamSid: row.annex_key,
+    loginHint: data.loginHint,
+  };
+}
 
 /**
  * After oidc-provider resumes an authorization whose interaction result carries the upstream session,
  * links it to the (now signed-in) broker session. Runs around the provider's own resume route, once the
- * session is saved.
+ * session is saved, which the request still holds: the link goes out with it.
  */
-export function rememberUpstreamSession(db: Knex, sessionTtlSeconds: number): Middleware {
+export function rememberUpstreamSession(db: Knex): Middleware {
   return async (ctx: Context, next: Next) => {
     await next();
     const oidc = (ctx as unknown as KoaContextWithOIDC).oidc;
@@ -60,46 +68,31 @@ export function rememberUpstreamSession(db: Knex, sessionTtlSeconds: number): Mi
     const session = oidc.session;
     if (!upstream?.sessionId || !session?.uid || !session.accountId) return;
     if ((session as { destroyed?: boolean }).destroyed) return;
-    const now = Date.now();
-    await db('upstream_sessions')
-      .insert({
-        broker_session_uid: session.uid,
-        issuer: upstream.issuer,
-        upstream_sid: upstream.sessionId,
-        account_id: session.accountId,
-        login_hint: upstream.loginHint ?? null,
-        created_at: now,
-        expires_at: now + sessionTtlSeconds * 1000,
-      })
-      .onConflict('broker_session_uid')
-      .merge();
+    const data: LinkData = { issuer: upstream.issuer, loginHint: upstream.loginHint };
+    await attachAnnex(db, 'Session', session.jti, { key: upstream.sessionId, data: JSON.stringify(data) });
   };
 }
 
+/** The broker sessions that NHSmail session `upstreamSid` of `issuer` signed in. */
 export async function linksOfUpstreamSession(
   db: Knex,
   issuer: string,
   upstreamSid: string,
 ): Promise<UpstreamSessionLink[]> {
-  const rows = await db<LinkRow>('upstream_sessions')
-    .where({ issuer, upstream_sid: upstreamSid })
-    .andWhere('expires_at', '>', Date.now());
-  return rows.map(toLink);
+  const rows: SessionLinkRow[] = await db('oidc_payloads')
+    .where({ model: 'Session', annex_key: upstreamSid })
+    .andWhere((query) => query.whereNull('expires_at').orWhere('expires_at', '>', Date.now()))
+    .select('uid', 'annex_key', 'annex');
+  return rows.flatMap((row) => toLink(row) ?? []).filter((link) => link.issuer === issuer);
 }
 
+/** The NHSmail session linked to the broker session stored under `sessionId` (the session cookie). */
 export async function linkOfBrokerSession(
   db: Knex,
-  sessionUid: string,
+  sessionId: string,
 ): Promise<UpstreamSessionLink | undefined> {
-  const row = await db<LinkRow>('upstream_sessions').where({ broker_session_uid: sessionUid }).first();
+  const row: SessionLinkRow | undefined = await db('oidc_payloads')
+    .where({ model: 'Session', id: sessionId })
+    .first('uid', 'annex_key', 'annex');
   return row ? toLink(row) : undefined;
-}
-
-export async function forgetBrokerSession(db: Knex, sessionUid: string): Promise<void> {
-  await db('upstream_sessions').where({ broker_session_uid: sessionUid }).delete();
-}
-
-/** Links past their session's lifetime; the broker deletes them on its payload-sweeping timer. */
-export async function deleteExpiredUpstreamSessions(db: Knex): Promise<number> {
-  return db('upstream_sessions').where('expires_at', '<=', Date.now()).delete();
 }

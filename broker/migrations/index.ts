@@ -195,6 +195,81 @@ const pendingSignInsOnInteractions: Migration = {
   },
 };
 
+/**
+ * The link from an NHSmail session to the broker session it signed in, on the Session row itself
+ * (broker/logout/upstreamSessions.ts): the upstream `sid` as the row's indexed annex key, the issuer and
+ * login hint as its annex. Written with the session in one statement, gone with it. Live links move.
+ */
+const upstreamSessionsOnSessions: Migration = {
+  name: '0026_upstream_sessions_on_sessions',
+  async up(db: Knex) {
+    await db.schema.alterTable('oidc_payloads', (table) => {
+      table.string('annex_key', 255);
+      table.text('annex');
+    });
+    await db.schema.alterTable('oidc_payloads', (table) => {
+      table.index(['annex_key'], 'oidc_payloads_annex_key_index', {
+        predicate: db.whereNotNull('annex_key'),
+      });
+    });
+    const links: Array<{
+      broker_session_uid: string;
+      issuer: string;
+      upstream_sid: string;
+      login_hint: string | null;
+    }> = await db('upstream_sessions').where('expires_at', '>', Date.now());
+    for (const link of links)
+      await db('oidc_payloads')
+        .where({ model: 'Session', uid: link.broker_session_uid })
+        .update({
+          annex_key: link.upstream_sid,
+          annex: JSON.stringify({ issuer: link.issuer, loginHint: link.login_hint ?? undefined }),
+        });
+    await db.schema.dropTableIfExists('upstream_sessions');
+  },
+  async down(db: Knex) {
+    await db.schema.createTable('upstream_sessions', (table) => {
+      table.string('broker_session_uid', 255).primary();
+      table.string('issuer', 500).notNullable();
+      table.string('upstream_sid', 255).notNullable();
+      table.string('account_id', 36).notNullable();
+      table.string('login_hint', 500);
+      table.bigInteger('created_at').notNullable();
+      table.bigInteger('expires_at').notNullable();
+      table.index(['upstream_sid']);
+    });
+    const sessions: Array<{
+      uid: string;
+      account_id: string;
+      annex_key: string;
+      annex: string;
+      expires_at: number;
+    }> = await db('oidc_payloads')
+      .where({ model: 'Session' })
+      .whereNotNull('annex_key')
+      .select('uid', 'account_id', 'annex_key', 'annex', 'expires_at');
+    for (const session of sessions) {
+      const data = JSON.parse(session.annex) as { issuer: string; loginHint?: string };
+      await db('upstream_sessions').insert({
+        broker_session_uid: session.uid,
+        issuer: data.issuer,
+        upstream_sid: session.annex_key,
+        account_id: session.account_id,
+        login_hint: data.loginHint ?? null,
+        created_at: Date.now(),
+        expires_at: Number(session.expires_at),
+      });
+    }
+    await db.schema.alterTable('oidc_payloads', (table) => {
+      table.dropIndex(['annex_key'], 'oidc_payloads_annex_key_index');
+    });
+    await db.schema.alterTable('oidc_payloads', (table) => {
+      table.dropColumn('annex_key');
+      table.dropColumn('annex');
+    });
+  },
+};
+
 export const brokerMigrations: readonly Migration[] = [
   oidcStorageMigration,
   accounts,
@@ -208,5 +283,6 @@ export const brokerMigrations: readonly Migration[] = [
   oidcInteractionsMigration,
   auditAndUpstreamIndexes,
   pendingSignInsOnInteractions,
+  upstreamSessionsOnSessions,
 ];
 export const brokerMigrationTable = 'broker_migrations';

@@ -30,6 +30,7 @@ import { changesOf, preparedQuery, rowsOf } from '../preparedQuery.ts';
 import type { ClientCache } from './clientCache.ts';
 import { clientMetadataFromRow, readClientRow } from './clientStore.ts';
 import {
+  type Annex,
   currentRequestScope,
   type KnownInteraction,
   type PayloadWrite,
@@ -45,8 +46,11 @@ export const revokedGrantModel = 'RevokedGrant';
 const revokedGrantFallbackMs = 30 * 24 * 60 * 60 * 1000;
 /** Written and deleted within one sign-in: kept in oidc_interactions, by id alone. */
 const interactionModel = 'Interaction';
+const sessionModel = 'Session';
 /** Taken with its read at the token endpoint (see the file comment). */
 const codeModel = 'AuthorizationCode';
+/** Columns of a service's annex (attachAnnex): the broker's, on its sessions; the mock has none. */
+const annexColumns = ['annex_key', 'annex'] as const;
 const payloadColumns = [
   'model',
   'id',
@@ -77,33 +81,43 @@ function adapterStatements(db: Knex) {
         .whereNotExists(grantNotRevoked('payload.grant_id'))
         .first(),
     );
-  // Several rows in one upsert, one statement per row count (a request holds two or three).
-  const upsertsByCount = new Map<number, (...values: unknown[]) => Promise<unknown>>();
-  const upsertPayloads = (count: number) => {
-    let statement = upsertsByCount.get(count);
+  // Several rows in one upsert, one statement per row count (a request holds two or three). With an
+  // annex among them, every row names the annex columns, and a row saved without one keeps its own.
+  const upserts = new Map<string, (...values: unknown[]) => Promise<unknown>>();
+  const upsertPayloads = (count: number, withAnnex: boolean) => {
+    const shape = `${count}${withAnnex ? '+annex' : ''}`;
+    let statement = upserts.get(shape);
     if (!statement) {
-      statement = preparedQuery<unknown[]>(db, count * payloadColumns.length, (...placeholders) =>
-        db('oidc_payloads')
+      const columns: readonly string[] = withAnnex ? [...payloadColumns, ...annexColumns] : payloadColumns;
+      const kept = (column: string) =>
+        db.raw('coalesce(excluded.??, ??.??)', [column, 'oidc_payloads', column]);
+      statement = preparedQuery<unknown[]>(db, count * columns.length, (...placeholders) => {
+        const insert = db('oidc_payloads')
           .insert(
             Array.from({ length: count }, (_, row) =>
               Object.fromEntries(
-                payloadColumns.map((column, index) => [
-                  column,
-                  placeholders[row * payloadColumns.length + index],
-                ]),
+                columns.map((column, index) => [column, placeholders[row * columns.length + index]]),
               ),
             ),
           )
-          .onConflict(['model', 'id'])
-          .merge(),
-      );
-      upsertsByCount.set(count, statement);
+          .onConflict(['model', 'id']);
+        if (!withAnnex) return insert.merge();
+        return insert.merge({
+          ...Object.fromEntries(payloadColumns.map((column) => [column, db.raw('excluded.??', [column])])),
+          ...Object.fromEntries(annexColumns.map((column) => [column, kept(column)])),
+        });
+      });
+      upserts.set(shape, statement);
     }
     return statement;
   };
   return {
     upsertPayloads: async (writes: readonly PayloadWrite[]): Promise<void> => {
-      await upsertPayloads(writes.length)(
+      const withAnnex = writes.some((write) => write.annex);
+      await upsertPayloads(
+        writes.length,
+        withAnnex,
+      )(
         ...writes.flatMap((write) => [
           write.model,
           write.id,
@@ -114,9 +128,16 @@ function adapterStatements(db: Knex) {
           write.userCode,
           write.uid,
           write.expiresAt,
+          ...(withAnnex ? [write.annex?.key ?? null, write.annex?.data ?? null] : []),
         ]),
       );
     },
+    attachAnnex: preparedQuery<[key: string, data: string, model: string, id: string]>(
+      db,
+      4,
+      (key, data, model, id) =>
+        db('oidc_payloads').where({ model, id }).update({ annex_key: key, annex: data }),
+    ),
     // An unconsumed, unexpired code of a grant not revoked, marked consumed in the same statement.
     claimCode: preparedQuery<[now: number, id: string]>(db, 2, (now, id) =>
       db({ payload: 'oidc_payloads' })
@@ -204,6 +225,12 @@ function adapterStatements(db: Knex) {
         'delete from oidc_interactions where id = ? and (expires_at is null or expires_at > ?) returning id, payload, expires_at',
         [id, now],
       ),
+    // Raw, as takeInteraction: a session's annex, to follow it to the id oidc-provider gives it next.
+    destroySessionKeepingAnnex: (id: string) =>
+      db.raw('delete from oidc_payloads where model = ? and id = ? returning uid, annex_key, annex', [
+        sessionModel,
+        id,
+      ]),
     destroyInteraction: preparedQuery<[id: string]>(db, 1, (id) =>
       db('oidc_interactions').where({ id }).delete(),
     ),
@@ -232,7 +259,16 @@ function statementsFor(db: Knex): { statements: AdapterStatements; writers: Scop
   return built;
 }
 
-export function createKnexAdapter(db: Knex, clients?: ClientCache): AdapterConstructor {
+/**
+ * `clients`: the service's client cache (clientCache.ts). `keepsAnnexes`: the service's oidc_payloads
+ * has the annex columns (attachAnnex), and a session's annex follows it to its new id.
+ */
+export function createKnexAdapter(
+  db: Knex,
+  clients?: ClientCache,
+  options: { keepsAnnexes?: boolean } = {},
+): AdapterConstructor {
+  const keepsAnnexes = options.keepsAnnexes ?? false;
   const { statements, writers } = statementsFor(db);
   return class KnexAdapter implements Adapter {
     readonly model: string;
@@ -272,6 +308,8 @@ export function createKnexAdapter(db: Knex, clients?: ClientCache): AdapterConst
         expiresAt,
       };
       const scope = currentRequestScope();
+      if (scope && keepsAnnexes && this.model === sessionModel && write.uid)
+        write.annex = scope.annexesOfDeletedSessions.get(write.uid);
       if (scope) scope.hold(write, writers);
       else
         await statements.upsertPayload(
@@ -363,7 +401,17 @@ export function createKnexAdapter(db: Knex, clients?: ClientCache): AdapterConst
         if (!scope?.settled(id)) await statements.destroyInteraction(id);
         return;
       }
-      await currentRequestScope()?.flush();
+      const scope = currentRequestScope();
+      await scope?.flush();
+      if (scope && keepsAnnexes && this.model === sessionModel) {
+        // A session deleted in a request is often saved again under a new id in the same request.
+        const [row] = rowsOf<{ uid: string | null; annex_key: string | null; annex: string | null }>(
+          await statements.destroySessionKeepingAnnex(id),
+        );
+        if (row?.uid && row.annex_key !== null && row.annex !== null)
+          scope.annexesOfDeletedSessions.set(row.uid, { key: row.annex_key, data: row.annex });
+        return;
+      }
       await statements.destroyPayload(this.model, id);
     }
 
@@ -417,6 +465,23 @@ export async function takePendingStep(db: Knex, id: string, key: string): Promis
     expires_at: row.expires_at,
   });
   return row.pending_data;
+}
+
+/**
+ * Keeps `annex` with the payload row `model`/`id` (the broker: a session's NHSmail session): with its
+ * write when this request holds one, so both are one statement, else by updating its row. The annex
+ * stays when oidc-provider saves the payload again, and goes with the row. Returns false when no such
+ * row is stored. The table needs the annex columns, which only services that use them add.
+ */
+export async function attachAnnex(db: Knex, model: string, id: string, annex: Annex): Promise<boolean> {
+  const { statements, writers } = statementsFor(db);
+  const scope = currentRequestScope();
+  const held = scope?.heldPayload(model, id);
+  if (scope && held) {
+    scope.hold({ ...held, annex }, writers);
+    return true;
+  }
+  return changesOf(await statements.attachAnnex(annex.key, annex.data, model, id)) > 0;
 }
 
 /** The request oidc-provider is handling, if any. */

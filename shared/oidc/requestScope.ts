@@ -33,6 +33,14 @@ export interface PayloadWrite {
   userCode: string | null;
   uid: string | null;
   expiresAt: number | null;
+  /** What a service keeps with the row (knexAdapter.ts `attachAnnex`). */
+  annex?: Annex | undefined;
+}
+
+/** A service's own data kept with a payload row, found by its key. */
+export interface Annex {
+  key: string;
+  data: string;
 }
 
 /** A step a service waits for before the interaction goes on, kept on its row (knexAdapter.ts). */
@@ -67,6 +75,11 @@ export class RequestScope {
   readonly claimedCodes = new Set<string>();
   /** Interactions this request has read already, by their id. */
   readonly knownInteractions = new Map<string, KnownInteraction>();
+  /**
+   * Annexes of sessions this request deleted, by the session's uid: oidc-provider gives a session a
+   * new id (deletes the row, saves it anew) when it signs in again, and the annex follows the session.
+   */
+  readonly annexesOfDeletedSessions = new Map<string, Annex>();
   readonly #held = new Map<string, PayloadWrite>();
   readonly #heldInteractions = new Map<string, InteractionWrite>();
   /** Interactions taken by a read, with how to put each back unless the request destroys it. */
@@ -76,9 +89,11 @@ export class RequestScope {
   /** Holds `write` until the request ends or another adapter call needs the database. */
   hold(write: PayloadWrite, writers: ScopeWriters): void {
     const key = `${write.model}\u0000${write.id}`;
-    // A row saved twice is written once, as last saved (one statement may not upsert a row twice).
+    // A row saved twice is written once, as last saved (one statement may not upsert a row twice),
+    // with the annex a service has added meanwhile.
+    const annex = write.annex ?? this.#held.get(key)?.annex;
     this.#held.delete(key);
-    this.#held.set(key, write);
+    this.#held.set(key, { ...write, annex });
     this.#writers = writers;
   }
 
@@ -88,6 +103,10 @@ export class RequestScope {
     this.#heldInteractions.set(write.id, { ...write, pending });
     this.knownInteractions.delete(write.id);
     this.#writers = writers;
+  }
+
+  heldPayload(model: string, id: string): PayloadWrite | undefined {
+    return this.#held.get(`${model}\u0000${id}`);
   }
 
   heldInteraction(id: string): InteractionWrite | undefined {

@@ -32,7 +32,7 @@ postgresTest(title, async (t) => {
     return result;
   };
 
-  t.regex((await ok('migrate')).stdout, /^Applied 12 migration\(s\)/);
+  t.regex((await ok('migrate')).stdout, /^Applied 13 migration\(s\)/);
   await ok('seed');
   await ok('accounts', 'add', 'pg.user@nhs.net', '--given-name', 'Pat', '--family-name', 'Gray');
 

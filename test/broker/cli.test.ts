@@ -55,7 +55,7 @@ test('migrate creates the schema once; later runs report it up to date', async (
   t.is(first.code, 0, first.stderr);
   t.regex(
     first.stdout,
-    /^Applied 12 migration\(s\): 0001_oidc_storage, 0002_cqrs_accounts, 0003_sign_in_and_audit, 0010_key_activation, 0011_pending_sign_ins, 0012_oidc_payload_owners, 0020_logout_outbox_and_upstream_sessions, 0021_oauth_clients_version, 0022_oidc_payload_partial_indexes, 0023_oidc_interactions, 0024_audit_and_upstream_session_indexes, 0025_pending_sign_ins_on_interactions\.$/m,
+    /^Applied 13 migration\(s\): 0001_oidc_storage, 0002_cqrs_accounts, 0003_sign_in_and_audit, 0010_key_activation, 0011_pending_sign_ins, 0012_oidc_payload_owners, 0020_logout_outbox_and_upstream_sessions, 0021_oauth_clients_version, 0022_oidc_payload_partial_indexes, 0023_oidc_interactions, 0024_audit_and_upstream_session_indexes, 0025_pending_sign_ins_on_interactions, 0026_upstream_sessions_on_sessions\.$/m,
   );
   const second = await cli.run('migrate');
   t.is(second.code, 0);

@@ -140,10 +140,16 @@ test.serial('front-channel logout ignores another issuer and refuses a request w
   const { session } = await signInAs(system, 'jane.smith@nhs.net');
   const stored = await readAppSession(system, session);
   t.truthy(stored);
-  const link = await system.brokerDb('upstream_sessions').orderBy('created_at', 'desc').first();
+  // The NHSmail session behind a broker session of Jane's (the Session row's annex key).
+  const link = await system
+    .brokerDb('oidc_payloads')
+    .where({ model: 'Session', account_id: personaByEmail('jane.smith@nhs.net')?.cqrsAccountId })
+    .whereNotNull('annex_key')
+    .first('annex_key');
   const url = new URL(`${system.brokerUrl}/upstream/frontchannel-logout`);
   url.searchParams.set('iss', 'https://login.example.com/other/v2.0');
-  url.searchParams.set('sid', String(link?.upstream_sid));
+  t.truthy(link?.annex_key);
+  url.searchParams.set('sid', String(link?.annex_key));
   t.is((await fetch(url)).status, 200);
   const missing = await fetch(
     `${system.brokerUrl}/upstream/frontchannel-logout?iss=${encodeURIComponent(system.mockConfig.issuer)}`,
