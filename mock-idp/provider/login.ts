@@ -58,12 +58,12 @@ export interface LoginRoutes {
   routes(): ReturnType<Router['routes']>;
   /**
    * After oidc-provider's authorization endpoint has saved a new interaction that asks for a login and
-   * redirected to /<tenant>/login/<uid>, answers with the sign-in form instead, one request and one
-   * interaction read sooner. `prepare` is what runs before the routes above too (this browser's form
+   * redirected to /<tenant>/login/<uid>, answers with the sign-in form instead: one request and one
+   * interaction read fewer. `prepare` is what runs before the routes above too (this browser's form
    * token, the trainer panel), so the form is the one GET /<tenant>/login/<uid> shows. The interaction
    * and resume cookies stay as oidc-provider set them; the interaction cookie's path is
    * /<tenant>/login/<uid>, where the form posts. Other prompts keep the redirect, and so does a form
-   * that cannot be shown: GET /<tenant>/login/<uid> then shows it, or the error, as it always has.
+   * that cannot be rendered: GET /<tenant>/login/<uid> then shows the form, or refuses the prompt.
    */
   formAtAuthorization(prepare: Middleware[]): Middleware;
 }
