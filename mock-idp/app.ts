@@ -152,7 +152,11 @@ export async function createMockIdp(
     }
     await next();
   };
-  provider.use(when(isLogin, parseBody, csrf, showTrainerPanel, login.routes()));
+  // What every sign-in page gets: this browser's form token and, in trainer mode, the trainer panel.
+  const signInPage = [csrf, showTrainerPanel];
+  provider.use(when(isLogin, parseBody, ...signInPage, login.routes()));
+  // The authorization endpoint's answer to a new sign-in: the sign-in form itself, as at Entra.
+  provider.use(login.formAtAuthorization(signInPage));
   provider.use(home.routes());
   return { app: provider, config, refreshClients: clients.refresh, stop: clients.stop };
 }

@@ -1,7 +1,10 @@
 // The NHSmail sign-in pages (guide steps 2 and 4) and what follows the password: thin routes that read
 // and write, signInDecision.ts for what happens, loginPages.ts for what the pages say.
 //
-//   GET  /<tenant>/login/:uid           sign-in form
+// As at Entra, the sign-in form is the authorization endpoint's own answer when a new sign-in asks for
+// the password (formAtAuthorization below); it posts to the routes here.
+//
+//   GET  /<tenant>/login/:uid           sign-in form again (reloads, "try again" links, the fallback)
 //   POST /<tenant>/login/:uid           user ID and password
 //   POST /<tenant>/login/:uid/mfa       one-time code
 //   POST /<tenant>/login/:uid/password  new password after expiry
@@ -9,8 +12,9 @@
 //   GET  /unlock                        "Unlock Account or Forgotten Password?" help
 import Router from '@koa/router';
 import type { Knex } from 'knex';
-import type { Context } from 'koa';
-import type Provider from 'oidc-provider';
+import type { Context, Middleware, Next } from 'koa';
+import compose from 'koa-compose';
+import type { KoaContextWithOIDC, default as Provider } from 'oidc-provider';
 import type { Logger } from '../../shared/logger.ts';
 import { carryingAccount } from '../../shared/oidc/carriedAccount.ts';
 import type { MockIdpConfig } from '../config.ts';
@@ -50,12 +54,27 @@ async function conclude(
   ctx.status = 303;
 }
 
+export interface LoginRoutes {
+  /** The routes above, below the interaction path. */
+  routes(): ReturnType<Router['routes']>;
+  /**
+   * After oidc-provider's authorization endpoint has saved a new interaction that asks for a login and
+   * redirected to /<tenant>/login/<uid>, answers with the sign-in form instead: one request and one
+   * interaction read fewer. `prepare` is what runs before the routes above too (this browser's form
+   * token, the trainer panel), so the form is the one GET /<tenant>/login/<uid> shows. The interaction
+   * and resume cookies stay as oidc-provider set them; the interaction cookie's path is
+   * /<tenant>/login/<uid>, where the form posts. Other prompts keep the redirect, and so does a form
+   * that cannot be rendered: GET /<tenant>/login/<uid> then shows the form, or refuses the prompt.
+   */
+  formAtAuthorization(prepare: Middleware[]): Middleware;
+}
+
 export function loginRoutes(options: {
   config: MockIdpConfig;
   db: Knex;
   provider: Provider;
   logger: Logger;
-}): Router {
+}): LoginRoutes {
   const { config, db, provider, logger } = options;
   const accounts = new AccountStore(db);
   const progress = loginProgress(db);
@@ -129,7 +148,7 @@ export function loginRoutes(options: {
     const shown = outcome.kind === 'page' ? outcome.page : undefined;
     // Echo what was typed, as for a real wrong password: the page must not tell them apart.
     if (shown === 'invalid_credentials')
-      return pages.signIn(ctx, { username: context.username, failed: true });
+      return pages.signIn(ctx, interaction.uid, { username: context.username, failed: true });
     if (shown === 'locked') return pages.locked(ctx);
     if (shown === 'disabled') return pages.disabled(ctx);
     if (!account) throw new Error(`a sign-in outcome without an account: ${outcome.attempt}`);
@@ -155,7 +174,7 @@ export function loginRoutes(options: {
     const interaction = await details(ctx);
     if (interaction.prompt.name !== 'login')
       ctx.throw(400, 'This sign-in cannot continue. Go back to the app and sign in again.');
-    await pages.signIn(ctx);
+    await pages.signIn(ctx, interaction.uid);
   });
 
   router.post(`${prefix}/:uid`, async (ctx) => {
@@ -164,7 +183,7 @@ export function loginRoutes(options: {
     const username = (body.username ?? '').trim();
     const password = body.password ?? '';
     const remember = body.private === 'yes';
-    if (!username || !password) return pages.signIn(ctx, { username, failed: true });
+    if (!username || !password) return pages.signIn(ctx, interaction.uid, { username, failed: true });
 
     // The lockout check, the count and the one read of the account are a single statement.
     const reserved = await reserveCheck(db, username, config.lockout);
@@ -271,6 +290,32 @@ export function loginRoutes(options: {
     await ctx.render('unlock', { title: 'Unlock your account or reset your password' });
   });
 
+  const formAtAuthorization = (prepare: Middleware[]): Middleware => {
+    return async (ctx: Context, next: Next) => {
+      await next();
+      if (ctx.method !== 'GET' || ctx.status !== 303) return;
+      // ctx.oidc exists only once oidc-provider's router has taken the request.
+      const oidc = (ctx as Partial<KoaContextWithOIDC>).oidc;
+      if (oidc?.route !== 'authorization') return;
+      const interaction = oidc.entities.Interaction;
+      if (interaction?.prompt.name !== 'login') return;
+      const destination = ctx.response.get('Location');
+      if (destination !== `${prefix}/${interaction.uid}`) return;
+      try {
+        await compose([...prepare, (page: Context) => pages.signIn(page, interaction.uid)])(ctx);
+        ctx.remove('Location');
+        ctx.status = 200;
+      } catch (caught) {
+        logger.warn(
+          { correlationId: ctx.state.correlationId, err: caught },
+          'could not show the sign-in form at the authorization endpoint; redirecting to the sign-in page',
+        );
+        ctx.redirect(destination);
+        ctx.status = 303;
+      }
+    };
+  };
+
   logger.debug({ prefix }, 'login routes ready');
-  return router;
+  return { routes: () => router.routes(), formAtAuthorization };
 }

@@ -17,25 +17,30 @@ export const changePasswordErrors = {
 } as const;
 
 export interface LoginPages {
-  /** The sign-in form, with "Incorrect user ID or password…" when `failed`. */
-  signIn(ctx: Context, options?: { username?: string; failed?: boolean }): Promise<void>;
+  /**
+   * The sign-in form of interaction `uid`, with "Incorrect user ID or password…" when `failed`. Never
+   * cached: it carries this browser's form token, and its address may be the authorization request.
+   */
+  signIn(ctx: Context, uid: string, options?: { username?: string; failed?: boolean }): Promise<void>;
   locked(ctx: Context): Promise<void>;
   disabled(ctx: Context): Promise<void>;
   step(ctx: Context, step: Step, account: NhsmailAccount, error?: string): Promise<void>;
 }
 
-/** `prefix` is the interaction path; the page's forms post back below it. */
+/** `prefix` is the interaction path; the pages' forms post below it, to their interaction's uid. */
 export function loginPages(options: { prefix: string; trainerMode: boolean }): LoginPages {
   const { prefix, trainerMode } = options;
-  const action = (ctx: Context, suffix = '') => `${prefix}/${ctx.params.uid}${suffix}`;
+  const action = (uid: string, suffix = '') => `${prefix}/${uid}${suffix}`;
   return {
-    signIn: (ctx, { username = '', failed = false } = {}) =>
-      ctx.render('login', {
+    signIn: (ctx, uid, { username = '', failed = false } = {}) => {
+      ctx.set('Cache-Control', 'no-store');
+      return ctx.render('login', {
         title: 'Sign in',
-        action: action(ctx),
+        action: action(uid),
         username,
         error: failed ? ctx.state.skin.invalidCredentials : undefined,
-      }),
+      });
+    },
     locked: (ctx) => ctx.render('locked', { title: ctx.state.skin.lockedHeading, errorCode: locked.aadsts }),
     disabled: (ctx) =>
       ctx.render('disabled', { title: ctx.state.skin.disabledHeading, errorCode: disabled.aadsts }),
@@ -43,13 +48,13 @@ export function loginPages(options: { prefix: string; trainerMode: boolean }): L
       step === 'mfa'
         ? ctx.render('mfa', {
             title: ctx.state.skin.mfaHeading,
-            action: action(ctx, '/mfa'),
+            action: action(ctx.params.uid, '/mfa'),
             error,
             trainerCode: trainerMode ? account.mfaCode : undefined,
           })
         : ctx.render('change-password', {
             title: ctx.state.skin.expiredHeading,
-            action: action(ctx, '/password'),
+            action: action(ctx.params.uid, '/password'),
             error,
             rules: passwordRules.describe,
           }),

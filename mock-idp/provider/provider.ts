@@ -141,6 +141,8 @@ export async function createMockProvider(
       };
     },
     interactions: {
+      // The sign-in page, where the interaction cookie is scoped. A new sign-in that asks for a login
+      // is answered with its form at the authorization endpoint instead of a redirect here (login.ts).
       url: (_ctx, interaction) => `${routes.interaction}/${interaction.uid}`,
       policy: loginPolicy(db),
     },

@@ -16,7 +16,13 @@ test.after.always(async () => {
 test('step 1: the CQRS landing page has the Sign In button', async (t) => {
   const { page } = await openNhsmailSignIn(system);
   t.is(page.status, 200);
-  t.true(page.url.startsWith(`${system.mockUrl}/${system.mockConfig.tenantId}/login/`), page.url);
+  // As at Entra, the NHSmail authorization endpoint answers with the sign-in form itself.
+  const { tenantId } = system.mockConfig;
+  t.true(page.url.startsWith(`${system.mockUrl}/${tenantId}/oauth2/v2.0/authorize?`), page.url);
+  t.regex(
+    page.$('form:has(input[name=password])').attr('action') ?? '',
+    new RegExp(`^/${tenantId}/login/[^/]+$`),
+  );
   t.true(
     page.trail.some((url) => url.startsWith(`${system.brokerUrl}/auth?`)),
     'the app sends the browser to the broker',
