@@ -4,11 +4,12 @@ import test from 'ava';
 import * as oidc from 'openid-client';
 import { revokeAccountTokens } from '../../broker/issuer/revocation.ts';
 import { personaByEmail } from '../../seeds/personas.ts';
-import type { HttpSession } from '../helpers/httpSession.ts';
+import { HttpSession } from '../helpers/httpSession.ts';
 import {
   authorizationRequest,
   browse,
   oauthErrorOf,
+  redeem,
   signIn,
   startRelyingPartyFixture,
 } from '../helpers/relyingParty.ts';
@@ -71,3 +72,22 @@ test.serial(
     await expectSignedOutEverywhere(t, session);
   },
 );
+
+test.serial('an account suspended between the sign-in gate and the resume gets no tokens', async (t) => {
+  const tom = accountIdOf('tom.jones@nhs.net');
+  await system.broker.accounts.setStatus(tom, 'active');
+  const session = new HttpSession();
+  const pending = await authorizationRequest(client);
+  // Through NHSmail and the gate, stopping before the browser loads the resume (/auth/<uid>), which
+  // uses the account the gate read rather than reading it again.
+  const gated = await browse(session, pending.url.href, `${system.brokerUrl}/auth/`, 'tom.jones@nhs.net');
+  t.truthy(gated.callback, 'the gate let the account through');
+  await system.broker.accounts.setStatus(tom, 'suspended');
+  const resumed = await browse(session, gated.callback?.href ?? '', client.redirectUri);
+  t.truthy(resumed.callback?.searchParams.get('code'), 'the resume still issues a code');
+  // The token endpoint reads the account before any token is issued.
+  t.is(
+    await oauthErrorOf(redeem(client, resumed.callback ?? new URL('http://none'), pending)),
+    'invalid_grant',
+  );
+});
