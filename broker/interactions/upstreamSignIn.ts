@@ -6,8 +6,9 @@
 // when starting at the authorization endpoint failed).
 import { randomBytes } from 'node:crypto';
 import type { Context, Middleware, Next } from 'koa';
-import type { KoaContextWithOIDC, default as Provider } from 'oidc-provider';
+import type { default as Provider } from 'oidc-provider';
 import type { Logger } from '../../shared/logger.ts';
+import { newSignInInteraction } from '../../shared/oidc/newSignIn.ts';
 import { type UpstreamConnector, UpstreamError } from '../upstream/connector.ts';
 import type { PendingSignInStore } from './pendingSignIns.ts';
 import { mustReauthenticate } from './reauthentication.ts';
@@ -72,12 +73,8 @@ export function upstreamSignInStarter(options: {
 export function straightToUpstream(start: StartUpstreamSignIn, logger: Logger): Middleware {
   return async (ctx: Context, next: Next) => {
     await next();
-    if (ctx.method !== 'GET' || ctx.status !== 303) return;
-    // ctx.oidc exists only once oidc-provider's router has taken the request.
-    const oidc = (ctx as Partial<KoaContextWithOIDC>).oidc;
-    if (oidc?.route !== 'authorization') return;
-    const interaction = oidc.entities.Interaction;
-    if (interaction?.prompt.name !== 'login') return;
+    const interaction = newSignInInteraction(ctx);
+    if (!interaction) return;
     try {
       ctx.redirect((await start(ctx, interaction)).href);
     } catch (caught) {

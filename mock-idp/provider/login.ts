@@ -14,8 +14,9 @@ import Router from '@koa/router';
 import type { Knex } from 'knex';
 import type { Context, Middleware, Next } from 'koa';
 import compose from 'koa-compose';
-import type { KoaContextWithOIDC, default as Provider } from 'oidc-provider';
+import type { default as Provider } from 'oidc-provider';
 import type { Logger } from '../../shared/logger.ts';
+import { newSignInInteraction } from '../../shared/oidc/newSignIn.ts';
 import { carryingAccount } from '../../shared/oidc/carriedAccount.ts';
 import type { MockIdpConfig } from '../config.ts';
 import { AccountStore, type NhsmailAccount, toAccount } from '../directory/accounts.ts';
@@ -293,12 +294,8 @@ export function loginRoutes(options: {
   const formAtAuthorization = (prepare: Middleware[]): Middleware => {
     return async (ctx: Context, next: Next) => {
       await next();
-      if (ctx.method !== 'GET' || ctx.status !== 303) return;
-      // ctx.oidc exists only once oidc-provider's router has taken the request.
-      const oidc = (ctx as Partial<KoaContextWithOIDC>).oidc;
-      if (oidc?.route !== 'authorization') return;
-      const interaction = oidc.entities.Interaction;
-      if (interaction?.prompt.name !== 'login') return;
+      const interaction = newSignInInteraction(ctx);
+      if (!interaction) return;
       const destination = ctx.response.get('Location');
       if (destination !== `${prefix}/${interaction.uid}`) return;
       try {

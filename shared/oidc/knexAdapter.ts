@@ -153,34 +153,6 @@ function adapterStatements(db: Knex) {
         .where({ model: codeModel, id, consumed_at: claimedAt })
         .update({ consumed_at: null }),
     ),
-    upsertPayload: preparedQuery<
-      [
-        model: string,
-        id: string,
-        payload: string,
-        grantId: string | null,
-        accountId: string | null,
-        clientId: string | null,
-        userCode: string | null,
-        uid: string | null,
-        expiresAt: number | null,
-      ]
-    >(db, 9, (model, id, payload, grantId, accountId, clientId, userCode, uid, expiresAt) =>
-      db('oidc_payloads')
-        .insert({
-          model,
-          id,
-          payload,
-          grant_id: grantId,
-          account_id: accountId,
-          client_id: clientId,
-          user_code: userCode,
-          uid,
-          expires_at: expiresAt,
-        })
-        .onConflict(['model', 'id'])
-        .merge(),
-    ),
     upsertInteractionPending: preparedQuery<
       [id: string, payload: string, expiresAt: number | null, pendingKey: string, pendingData: string]
     >(db, 5, (id, payload, expiresAt, pendingKey, pendingData) =>
@@ -311,18 +283,7 @@ export function createKnexAdapter(
       if (scope && keepsAnnexes && this.model === sessionModel && write.uid)
         write.annex = scope.annexesOfDeletedSessions.get(write.uid);
       if (scope) scope.hold(write, writers);
-      else
-        await statements.upsertPayload(
-          write.model,
-          write.id,
-          write.payload,
-          write.grantId,
-          write.accountId,
-          write.clientId,
-          write.userCode,
-          write.uid,
-          write.expiresAt,
-        );
+      else await statements.upsertPayloads([write]);
     }
 
     async find(id: string): Promise<AdapterPayload | undefined> {
