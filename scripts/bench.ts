@@ -1,13 +1,17 @@
 // `npm run bench`: starts the three services as child processes on a scratch database, drives complete
 // federated sign-ins (a browser plus the confidential `cqrs-app` client) at several concurrencies for
 // a fixed time each, then refresh grants, and reports throughput, latency, errors, CPU, SQL
-// statements, memory and database growth per operation, and start-up time. `--help` lists the options.
+// statements, memory and database growth per operation, and start-up time. Then, with the services
+// stopped, the same sign-ins against a bare oidc-provider pair (scripts/bench/floor/): the floor on
+// this machine in this run, for the real services' CPU to be read against. `--help` lists the options.
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { dataDirectory } from '../shared/config.ts';
+import { type FloorResult, floorConcurrency, floorPhase } from './bench/floor/phase.ts';
+import { type Floor, startFloor } from './bench/floor/start.ts';
 import { type BenchOptions, parseOptions, type ServiceName, UsageError, usage } from './bench/options.ts';
 import { type ProfileSummary, profileClock, summariseProfile } from './bench/profile.ts';
 import { writeReport } from './bench/report.ts';
@@ -88,12 +92,15 @@ async function main(): Promise<number> {
   if (options.databaseUrl && schema) await createScratchSchema(options.databaseUrl, schema);
 
   let services: Services | undefined;
+  let floor: Floor | undefined;
+  let floorResult: FloorResult | null = null;
   const probes: Partial<Record<ServiceName, SizeProbe>> = {};
   let measured: Awaited<ReturnType<typeof measure>> | undefined;
   let profile: ProfileSummary | undefined;
   const cleanUp = async () => {
     await Promise.all(Object.values(probes).map((probe) => probe.close()));
     await services?.stop();
+    await floor?.stop();
     if (options.databaseUrl && schema) await dropScratchSchema(options.databaseUrl, schema);
     await rm(dataDir, { recursive: true, force: true });
   };
@@ -131,6 +138,22 @@ async function main(): Promise<number> {
         : sqliteSizeProbe(path.join(dataDir, 'broker.sqlite'));
     probes['mock-idp'] = sqliteSizeProbe(path.join(dataDir, 'mock-idp.sqlite'));
     measured = await measure(options, services, metricsToken, probes, interruption.signal);
+    if (options.floor) {
+      // The services stop first, so that the bare pair has the machine as they had it.
+      await services.stop();
+      floor = await startFloor({ root, logFile, signal: interruption.signal });
+      process.stdout.write(
+        `Floor up in bare-upstream ${Math.round(floor.upstream.startupMs)} ms, bare-broker ${Math.round(floor.broker.startupMs)} ms\n`,
+      );
+      const concurrency = floorConcurrency(options.concurrencies);
+      floorResult = await floorPhase(floor, {
+        concurrency,
+        seconds: options.seconds,
+        warmUpSignIns: options.quick ? 1 : warmUpSignIns,
+        reference: measured.signIns.find((phase) => phase.concurrency === concurrency),
+        signal: interruption.signal,
+      });
+    }
   } catch (error) {
     if (interruption.signal.aborted) return 130;
     // No stack trace for a failed run: what failed, and where the services said why.
@@ -170,10 +193,14 @@ async function main(): Promise<number> {
     refresh: measured.refresh,
     targets: checkTargets(measured.signIns, measured.refresh),
     profile,
+    floor: floorResult,
   };
   const files = await writeReport(options.outDir, result);
   printSummary(result, options.outDir, files);
-  const errors = result.signIns.reduce((sum, phase) => sum + phase.errors, result.refresh.errors);
+  const errors = result.signIns.reduce(
+    (sum, phase) => sum + phase.errors,
+    result.refresh.errors + (result.floor?.errors ?? 0),
+  );
   return errors > 0 ? 1 : 0;
 }
 
@@ -185,7 +212,16 @@ function printSummary(result: BenchResult, outDir: string, files: string[]): voi
       `  ${String(phase.concurrency).padStart(3)} concurrent: ${phase.signInsPerSecond} sign-ins/s, p99 ${phase.latencyMs.p99 ?? 'n/a'} ms, ${phase.errors} errors; per sign-in: broker ${broker.cpuMsPerOperation} CPU-ms, ${broker.statementsPerOperation ?? 'n/a'} SQL; mock ${mock.cpuMsPerOperation} CPU-ms, ${mock.statementsPerOperation ?? 'n/a'} SQL`,
     );
   }
-  lines.push(`  refresh: ${result.refresh.grantsPerSecond} grants/s, ${result.refresh.errors} errors`, '');
+  lines.push(`  refresh: ${result.refresh.grantsPerSecond} grants/s, ${result.refresh.errors} errors`);
+  const { floor } = result;
+  if (floor) {
+    const ratio = (value: number | null) => (value === null ? 'n/a' : `${value}×`);
+    lines.push(
+      `  floor, ${floor.concurrency} concurrent: ${floor.signInsPerSecond} sign-ins/s, p99 ${floor.latencyMs.p99 ?? 'n/a'} ms, ${floor.errors} errors; per sign-in: bare broker ${floor.services['bare-broker'].cpuMsPerOperation} CPU-ms, bare upstream ${floor.services['bare-upstream'].cpuMsPerOperation} CPU-ms`,
+      `  CPU per sign-in over the floor's: broker ${ratio(floor.cpuRatio.broker)}, mock ${ratio(floor.cpuRatio['mock-idp'])}`,
+    );
+  }
+  lines.push('');
   process.stdout.write(lines.join('\n'));
 }
 

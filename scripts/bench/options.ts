@@ -18,6 +18,8 @@ export interface BenchOptions {
   databaseUrl: string | undefined;
   profile: ServiceName | undefined;
   quick: boolean;
+  /** Whether the bare-library floor phase runs (`--no-floor`: not). */
+  floor: boolean;
   /** `--help`: print the usage and do nothing else. */
   help: boolean;
 }
@@ -30,6 +32,8 @@ export const usage = `Usage: npm run bench -- [options]
   --database-url URL       run the broker on this PostgreSQL (default: DATABASE_URL, else SQLite)
   --profile SERVICE        run broker, mock-idp or cqrs-app under node --cpu-prof and summarise it
   --out DIR                report folder (default bench-results/<timestamp>)
+  --no-floor               skip the floor: a bare oidc-provider broker and upstream, measured after
+                           the services at 10 concurrent (or the highest --concurrency)
   --quick                  a smoke run of a few seconds`;
 
 /** Thrown for a bad command line; the message says which option and why. */
@@ -49,6 +53,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, root: strin
   const { values } = parseArgs({
     args: argv,
     strict: true,
+    allowNegative: true,
     options: {
       seconds: { type: 'string' },
       concurrency: { type: 'string' },
@@ -58,6 +63,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, root: strin
       profile: { type: 'string' },
       out: { type: 'string' },
       quick: { type: 'boolean', default: false },
+      floor: { type: 'boolean', default: true },
       help: { type: 'boolean', default: false },
     },
   });
@@ -85,6 +91,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, root: strin
     databaseUrl,
     profile: profile as ServiceName | undefined,
     quick,
+    floor: values.floor ?? true,
     help: values.help ?? false,
   };
 }

@@ -8,9 +8,9 @@ import { costPerOperation, type Snapshot } from './snapshot.ts';
 
 // The two seeded personas that reach the message centre; tom.jones has three organisations.
 export const personas = ['jane.smith@nhs.net', 'tom.jones@nhs.net'];
-const personaFor = (index: number) => personas[index % personas.length] ?? 'jane.smith@nhs.net';
+export const personaFor = (index: number) => personas[index % personas.length] ?? 'jane.smith@nhs.net';
 
-function latency(samples: number[]): Latency {
+export function latency(samples: number[]): Latency {
   const at = (quantile: number) => {
     const value = percentile(samples, quantile);
     return value === null ? null : Math.round(value);
@@ -18,7 +18,7 @@ function latency(samples: number[]): Latency {
   return { p50: at(0.5), p95: at(0.95), p99: at(0.99), max: at(1) };
 }
 
-const perSecond = (count: number, seconds: number) => Number((count / seconds).toFixed(1));
+export const perSecond = (count: number, seconds: number) => Number((count / seconds).toFixed(1));
 
 /** Sign-ins not measured: JIT, upstream discovery and key caches. A failure stops the run with its reason. */
 export async function warmUp(client: BrokerClient, count: number): Promise<void> {

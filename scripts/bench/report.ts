@@ -24,6 +24,36 @@ function busyMachineNote(result: BenchResult): string[] {
   ];
 }
 
+/** The bare pair beside the services' phase at the same concurrency, and the ratio of their CPU. */
+function floorSection(result: BenchResult): string[] {
+  const { floor } = result;
+  if (!floor) return [];
+  const real = result.signIns.find((phase) => phase.concurrency === floor.concurrency);
+  const bareBroker = floor.services['bare-broker'];
+  const bareUpstream = floor.services['bare-upstream'];
+  const ratio = (value: number | null) => (value === null ? 'n/a' : `${value.toFixed(2)}×`);
+  return [
+    '',
+    '## Bare-library floor on this machine, same run',
+    '',
+    'A bare oidc-provider broker federating to a bare oidc-provider upstream (`scripts/bench/floor/`:',
+    'in-memory store, development keys, argon2id at the OWASP parameters upstream, openid-client in the',
+    `broker), driven by the same browser and client at ${floor.concurrency} concurrent for ${result.settings.seconds} s once the`,
+    'services had stopped. The targets were set against this pair; CPU-ms from another day or machine',
+    'do not compare, the ratio within one run does.',
+    '',
+    `| at ${floor.concurrency} concurrent | sign-ins | errors | sign-ins/s | p99 ms | broker CPU-ms | upstream CPU-ms |`,
+    '|---|---:|---:|---:|---:|---:|---:|',
+    real
+      ? `| broker + mock | ${real.signIns} | ${real.errors} | ${real.signInsPerSecond} | ${show(real.latencyMs.p99)} | ${show(real.services.broker.cpuMsPerOperation, 1)} | ${show(real.services['mock-idp'].cpuMsPerOperation, 1)} |`
+      : `| broker + mock | n/a | n/a | n/a | n/a | n/a | n/a |`,
+    `| bare broker + bare upstream | ${floor.signIns} | ${floor.errors} | ${floor.signInsPerSecond} | ${show(floor.latencyMs.p99)} | ${show(bareBroker.cpuMsPerOperation, 1)} | ${show(bareUpstream.cpuMsPerOperation, 1)} |`,
+    '',
+    `Broker CPU per sign-in / bare broker CPU per sign-in: **${ratio(floor.cpuRatio.broker)}**; mock / bare upstream: **${ratio(floor.cpuRatio['mock-idp'])}**.`,
+    `The bare pair started in ${floor.startupMs['bare-upstream']} ms (upstream) and ${floor.startupMs['bare-broker']} ms (broker); RSS after the phase ${show(bareBroker.rssMiB, 1)} and ${show(bareUpstream.rssMiB, 1)} MiB.`,
+  ];
+}
+
 export function renderMarkdown(result: BenchResult): string {
   const { environment: env, settings } = result;
   const lines = [
@@ -78,6 +108,7 @@ export function renderMarkdown(result: BenchResult): string {
       (target) =>
         `| ${target.name} | ${target.limit} | ${target.measured} | ${target.met === null ? 'n/a' : target.met ? 'yes' : 'no'} |`,
     ),
+    ...floorSection(result),
   ];
   const failures = [
     ...result.signIns.map((phase) => ({
@@ -85,6 +116,7 @@ export function renderMarkdown(result: BenchResult): string {
       samples: phase.errorSamples,
     })),
     { label: 'refresh', samples: result.refresh.errorSamples },
+    { label: 'floor', samples: result.floor?.errorSamples ?? [] },
   ].filter((entry) => entry.samples.length > 0);
   if (failures.length > 0) {
     lines.push('', '## Errors', '');

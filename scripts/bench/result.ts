@@ -1,5 +1,6 @@
 // The shape of a benchmark run as written to results.json, and the targets of issue 7 checked
 // against the 10-concurrent phase (or the phase nearest to it).
+import type { FloorResult } from './floor/phase.ts';
 import type { ServiceName } from './options.ts';
 import type { ProfileSummary } from './profile.ts';
 import type { ServiceCost } from './snapshot.ts';
@@ -65,6 +66,8 @@ export interface BenchResult {
   refresh: RefreshPhase;
   targets: Target[];
   profile: ProfileSummary | undefined;
+  /** The bare-library pair measured after the services (scripts/bench/floor/); null with --no-floor. */
+  floor: FloorResult | null;
 }
 
 const format = (value: number | null, unit: string) => (value === null ? 'n/a' : `${value} ${unit}`);

@@ -43,7 +43,7 @@ export interface ServiceOptions {
   signal: AbortSignal;
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = http.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -51,10 +51,18 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** Polls `/healthz`, or `/` for a service without one, until it answers 200; bounded at 60 s. */
-async function waitUntilUp(url: string, child: ChildProcess, signal: AbortSignal): Promise<void> {
+/**
+ * Polls `probePath` until it answers 200 (by default `/healthz`, or `/` for a service without one);
+ * bounded at 60 s.
+ */
+async function waitUntilUp(
+  url: string,
+  child: ChildProcess,
+  signal: AbortSignal,
+  probePath: string | undefined,
+): Promise<void> {
   const deadline = Date.now() + 60_000;
-  let probe = `${url}/healthz`;
+  let probe = `${url}${probePath ?? '/healthz'}`;
   while (Date.now() < deadline) {
     if (signal.aborted) throw new Error('interrupted');
     if (child.exitCode !== null) throw new Error(`exited with code ${child.exitCode} (see the services log)`);
@@ -62,7 +70,7 @@ async function waitUntilUp(url: string, child: ChildProcess, signal: AbortSignal
       const response = await fetch(probe, { signal: AbortSignal.timeout(2000) });
       await response.arrayBuffer();
       if (response.ok) return;
-      if (response.status === 404) probe = `${url}/`;
+      if (response.status === 404 && probePath === undefined) probe = `${url}/`;
     } catch {
       // not listening yet
     }
@@ -71,7 +79,7 @@ async function waitUntilUp(url: string, child: ChildProcess, signal: AbortSignal
   throw new Error(`no answer from ${url} within 60 s`);
 }
 
-function stopChild(child: ChildProcess): Promise<void> {
+export function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     const force = setTimeout(() => child.kill('SIGKILL'), 15_000);
@@ -81,6 +89,46 @@ function stopChild(child: ChildProcess): Promise<void> {
     });
     child.kill('SIGTERM');
   });
+}
+
+export interface Launch {
+  /** The prefix of its lines in the services log. */
+  name: string;
+  script: string;
+  url: string;
+  env: Record<string, string>;
+  nodeFlags: string[];
+  cwd: string;
+  log: WriteStream;
+  signal: AbortSignal;
+  /** What answers 200 once it is up; by default `/healthz`, or `/` when that is 404. */
+  probePath?: string;
+}
+
+/**
+ * Spawns `node <script>` with `env` alone, its output in the services log, and waits until it answers.
+ * The child goes into `children` as soon as it exists, so that a failed start can still stop it.
+ */
+export async function launch(
+  plan: Launch,
+  children: ChildProcess[],
+): Promise<{ pid: number; startupMs: number }> {
+  const began = performance.now();
+  const child = spawn(process.execPath, [...plan.nodeFlags, plan.script], {
+    cwd: plan.cwd,
+    env: plan.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  child.stdout?.on('data', (chunk: Buffer) => plan.log.write(`${plan.name} | ${chunk}`));
+  child.stderr?.on('data', (chunk: Buffer) => plan.log.write(`${plan.name} | ${chunk}`));
+  try {
+    await waitUntilUp(plan.url, child, plan.signal, plan.probePath);
+  } catch (error) {
+    throw new Error(`${plan.name} did not start: ${(error as Error).message}`);
+  }
+  if (child.pid === undefined) throw new Error(`${plan.name} has no process id`);
+  return { pid: child.pid, startupMs: performance.now() - began };
 }
 
 export async function startServices(options: ServiceOptions): Promise<Services> {
@@ -134,30 +182,30 @@ export async function startServices(options: ServiceOptions): Promise<Services> 
   const log: WriteStream = createWriteStream(options.logFile, { flags: 'a' });
   const children: ChildProcess[] = [];
   const started: RunningService[] = [];
-  const stop = async () => {
-    await Promise.all(children.map(stopChild));
-    await new Promise((resolve) => log.end(resolve));
-  };
+  // Once: the bench stops them before the floor phase, and again when it cleans up.
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      await Promise.all(children.map(stopChild));
+      await new Promise((resolve) => log.end(resolve));
+    })());
   try {
     // One after another, as each needs the one before: the broker discovers the mock, the app the broker.
     for (const plan of plans) {
-      const flags = options.nodeFlags[plan.name] ?? [];
-      const began = performance.now();
-      const child = spawn(process.execPath, [...flags, path.join(options.root, plan.name, 'main.ts')], {
-        cwd: options.root,
-        env: { ...common, ...plan.env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      children.push(child);
-      child.stdout?.on('data', (chunk: Buffer) => log.write(`${plan.name} | ${chunk}`));
-      child.stderr?.on('data', (chunk: Buffer) => log.write(`${plan.name} | ${chunk}`));
-      try {
-        await waitUntilUp(plan.url, child, options.signal);
-      } catch (error) {
-        throw new Error(`${plan.name} did not start: ${(error as Error).message}`);
-      }
-      if (child.pid === undefined) throw new Error(`${plan.name} has no process id`);
-      started.push({ name: plan.name, url: plan.url, pid: child.pid, startupMs: performance.now() - began });
+      const { pid, startupMs } = await launch(
+        {
+          name: plan.name,
+          script: path.join(options.root, plan.name, 'main.ts'),
+          url: plan.url,
+          env: { ...common, ...plan.env },
+          nodeFlags: options.nodeFlags[plan.name] ?? [],
+          cwd: options.root,
+          log,
+          signal: options.signal,
+        },
+        children,
+      );
+      started.push({ name: plan.name, url: plan.url, pid, startupMs });
     }
   } catch (error) {
     await stop();

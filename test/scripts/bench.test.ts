@@ -1,13 +1,14 @@
 // `npm run bench -- --quick` as a user runs it: the three services start as child processes, every
 // phase completes real sign-ins and refresh grants without an error, and the report folder holds a
 // JSON file, a markdown report and an SVG chart with a number for every phase; `--profile broker`
-// adds where the broker's CPU went.
+// adds where the broker's CPU went; the bare-library floor is measured after them in the same run.
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import test from 'ava';
+import { parseOptions } from '../../scripts/bench/options.ts';
 import type { BenchResult } from '../../scripts/bench/result.ts';
 
 const run = promisify(execFile);
@@ -16,7 +17,8 @@ const script = path.join(import.meta.dirname, '..', '..', 'scripts', 'bench.ts')
 const isCount = (value: unknown) => typeof value === 'number' && Number.isFinite(value) && value >= 0;
 
 test('bench --quick writes JSON, markdown and SVG with numbers for every phase and no errors', async (t) => {
-  // About 15 s on an idle 2-core machine; room for a machine busy with other test files.
+  // About 20 s on an idle 2-core machine, the floor included; room for a machine busy with other
+  // test files.
   t.timeout(240_000);
   const outDir = await mkdtemp(path.join(tmpdir(), 'cqrs-bench-test-'));
   t.teardown(() => rm(outDir, { recursive: true, force: true }));
@@ -62,18 +64,52 @@ test('bench --quick writes JSON, markdown and SVG with numbers for every phase a
   t.true((result.profile?.busyMs ?? 0) > 0);
   t.true((result.profile?.topPackages.length ?? 0) > 0);
 
+  // The floor: the bare pair at the highest concurrency of a quick run, every number there and positive.
+  const floor = result.floor;
+  if (!floor) return t.fail('results.json has no floor');
+  t.is(floor.concurrency, 4);
+  t.is(floor.errors, 0, JSON.stringify(floor.errorSamples));
+  t.true(floor.signIns >= floor.concurrency);
+  t.true(floor.signInsPerSecond > 0);
+  for (const value of Object.values(floor.latencyMs)) t.true(isCount(value) && (value as number) > 0);
+  for (const name of ['bare-broker', 'bare-upstream'] as const) {
+    t.true(floor.services[name].cpuMsPerOperation > 0, name);
+    t.true(floor.services[name].rssMiB > 0, name);
+    t.true(floor.startupMs[name] > 0, name);
+  }
+  t.true((floor.cpuRatio.broker ?? 0) > 0);
+  t.true((floor.cpuRatio['mock-idp'] ?? 0) > 0);
+  t.true(stdout.includes(`floor, 4 concurrent: ${floor.signInsPerSecond} sign-ins/s`));
+
   const markdown = await readFile(path.join(outDir, 'report.md'), 'utf8');
   for (const phase of result.signIns) {
     t.true(markdown.includes(`| ${phase.concurrency} | ${phase.signIns} | 0 | ${phase.signInsPerSecond} |`));
   }
   t.true(markdown.includes(`**${result.refresh.grantsPerSecond} grants/s**`));
   t.true(markdown.includes('## CPU profile of broker'));
+  t.true(markdown.includes('## Bare-library floor on this machine, same run'));
+  t.true(
+    markdown.includes(
+      `| bare broker + bare upstream | ${floor.signIns} | 0 | ${floor.signInsPerSecond} | ${floor.latencyMs.p99} | ${floor.services['bare-broker'].cpuMsPerOperation.toFixed(1)} | ${floor.services['bare-upstream'].cpuMsPerOperation.toFixed(1)} |`,
+    ),
+  );
+  t.true(
+    markdown.includes(
+      `Broker CPU per sign-in / bare broker CPU per sign-in: **${floor.cpuRatio.broker?.toFixed(2)}×**`,
+    ),
+  );
 
   const svg = await readFile(path.join(outDir, 'chart.svg'), 'utf8');
   t.true(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"'));
   t.is(svg.match(/<rect x=/g)?.length, result.signIns.length, 'one throughput bar per phase');
   t.is(svg.match(/<circle /g)?.length, result.signIns.length, 'one p99 point per phase');
   t.false(svg.includes('NaN'));
+});
+
+test('bench runs the floor unless told --no-floor', (t) => {
+  t.true(parseOptions([], {}, '/tmp').floor);
+  t.true(parseOptions(['--quick'], {}, '/tmp').floor);
+  t.false(parseOptions(['--no-floor'], {}, '/tmp').floor);
 });
 
 test('bench refuses an unknown option value with a message that names it', async (t) => {

@@ -1,0 +1,95 @@
+// The floor phase: the same sign-ins as the real services' phases (signIn.ts, the same personas and
+// client) against the bare pair, at one concurrency for the same time, with each bare process's CPU
+// and memory read from /proc; and the real services' CPU per sign-in over the bare pair's.
+import { runLoad } from '../load.ts';
+import { latency, perSecond, personaFor, warmUp } from '../phases.ts';
+import { cpuMilliseconds, memory } from '../processStats.ts';
+import type { Latency, SignInPhase } from '../result.ts';
+import { signIn } from '../signIn.ts';
+import type { Floor, FloorServiceName } from './start.ts';
+
+export interface FloorCost {
+  cpuMsPerOperation: number;
+  rssMiB: number;
+  peakRssMiB: number;
+}
+
+export interface FloorResult {
+  concurrency: number;
+  signIns: number;
+  errors: number;
+  errorSamples: Array<{ message: string; count: number }>;
+  wallSeconds: number;
+  signInsPerSecond: number;
+  latencyMs: Latency;
+  /** Per sign-in, for each bare process. */
+  services: Record<FloorServiceName, FloorCost>;
+  startupMs: Record<FloorServiceName, number>;
+  /**
+   * CPU per sign-in of the real service over its bare counterpart's, both at `concurrency` in this
+   * run: broker / bare broker, mock / bare upstream. null when either is missing or zero.
+   */
+  cpuRatio: { broker: number | null; 'mock-idp': number | null };
+}
+
+/** 10 concurrent when the run has that phase, else the highest concurrency it has. */
+export function floorConcurrency(concurrencies: number[]): number {
+  return concurrencies.includes(10) ? 10 : Math.max(...concurrencies);
+}
+
+const round = (value: number, digits = 1) => Number(value.toFixed(digits));
+const ratio = (real: number | undefined, bare: number) =>
+  real === undefined || real <= 0 || bare <= 0 ? null : round(real / bare, 2);
+
+export async function floorPhase(
+  floor: Floor,
+  options: {
+    concurrency: number;
+    seconds: number;
+    warmUpSignIns: number;
+    /** The real services' phase at the same concurrency, for the ratios. */
+    reference: SignInPhase | undefined;
+    signal: AbortSignal;
+  },
+): Promise<FloorResult> {
+  const { concurrency, seconds, reference } = options;
+  const processes = [floor.broker, floor.upstream];
+  await warmUp(floor.client, options.warmUpSignIns);
+  const before = processes.map((child) => cpuMilliseconds(child.pid));
+  const load = await runLoad({
+    label: `floor, ${concurrency} concurrent`,
+    concurrency,
+    seconds,
+    signal: options.signal,
+    operation: async (_worker, index) => {
+      await signIn(floor.client, personaFor(index));
+    },
+  });
+  const [broker, upstream] = processes.map((child, index) => {
+    const cpuMs = cpuMilliseconds(child.pid) - (before[index] ?? 0);
+    const { rssMiB, peakRssMiB } = memory(child.pid);
+    return {
+      cpuMsPerOperation: load.completed > 0 ? round(cpuMs / load.completed) : 0,
+      rssMiB: round(rssMiB),
+      peakRssMiB: round(peakRssMiB),
+    };
+  }) as [FloorCost, FloorCost];
+  return {
+    concurrency,
+    signIns: load.completed,
+    errors: load.errors,
+    errorSamples: load.errorSamples,
+    wallSeconds: round(load.wallSeconds, 2),
+    signInsPerSecond: perSecond(load.completed, load.wallSeconds),
+    latencyMs: latency(load.latenciesMs),
+    services: { 'bare-broker': broker, 'bare-upstream': upstream },
+    startupMs: {
+      'bare-broker': Math.round(floor.broker.startupMs),
+      'bare-upstream': Math.round(floor.upstream.startupMs),
+    },
+    cpuRatio: {
+      broker: ratio(reference?.services.broker.cpuMsPerOperation, broker.cpuMsPerOperation),
+      'mock-idp': ratio(reference?.services['mock-idp'].cpuMsPerOperation, upstream.cpuMsPerOperation),
+    },
+  };
+}
