@@ -57,8 +57,9 @@ export async function createIssuer(
 
   const configuration: Configuration = {
     // The broker's client cache outlives the issuer: a rebuild for new keys reads no client again.
-    // Sessions carry their NHSmail session link as an annex (broker/logout/upstreamSessions.ts).
-    adapter: createKnexAdapter(db, clients, { keepsAnnexes: true }),
+    // Sessions carry their NHSmail session link as an annex (broker/logout/upstreamSessions.ts), and
+    // every refresh token rotates (rotateRefreshToken below).
+    adapter: createKnexAdapter(db, clients, { keepsAnnexes: true, rotatesRefreshTokens: true }),
     jwks: { keys: signingKeys.map((jwk) => ({ ...jwk })) as NonNullable<Configuration['jwks']>['keys'] },
     cookies: {
       keys: cookieKeys,

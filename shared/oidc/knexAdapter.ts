@@ -25,7 +25,7 @@
 // DELETE … RETURNING), which oidc-provider destroys next; requestScope.ts puts it back on the paths
 // that keep it.
 import type { Knex } from 'knex';
-import Provider, { type Adapter, type AdapterPayload, errors, type KoaContextWithOIDC } from 'oidc-provider';
+import { type Adapter, type AdapterPayload, errors } from 'oidc-provider';
 import { changesOf, preparedQuery, rowsOf } from '../preparedQuery.ts';
 import type { ClientCache } from './clientCache.ts';
 import { clientMetadataFromRow, readClientRow } from './clientStore.ts';
@@ -35,6 +35,7 @@ import {
   type KnownInteraction,
   type PayloadWrite,
   type PendingStep,
+  type RequestContext,
   type ScopeWriters,
 } from './requestScope.ts';
 
@@ -49,6 +50,7 @@ const interactionModel = 'Interaction';
 const sessionModel = 'Session';
 /** Taken with its read at the token endpoint (see the file comment). */
 const codeModel = 'AuthorizationCode';
+const refreshTokenModel = 'RefreshToken';
 /** Columns of a service's annex (attachAnnex): the broker's, on its sessions; the mock has none. */
 const annexColumns = ['annex_key', 'annex'] as const;
 const payloadColumns = [
@@ -138,20 +140,19 @@ function adapterStatements(db: Knex) {
       (key, data, model, id) =>
         db('oidc_payloads').where({ model, id }).update({ annex_key: key, annex: data }),
     ),
-    // An unconsumed, unexpired code of a grant not revoked, marked consumed in the same statement.
-    claimCode: preparedQuery<[now: number, id: string]>(db, 2, (now, id) =>
+    // An unconsumed, unexpired code or refresh token of a grant not revoked, marked consumed in the
+    // same statement.
+    claim: preparedQuery<[now: number, model: string, id: string]>(db, 3, (now, model, id) =>
       db({ payload: 'oidc_payloads' })
-        .where({ 'payload.model': codeModel, 'payload.id': id })
+        .where({ 'payload.model': model, 'payload.id': id })
         .whereNull('payload.consumed_at')
         .andWhere(unexpired('payload.expires_at', now))
         .whereNotExists(grantNotRevoked('payload.grant_id'))
         .update({ consumed_at: now })
         .returning(['id', 'payload', 'grant_id', 'uid']),
     ),
-    releaseCode: preparedQuery<[id: string, claimedAt: number]>(db, 2, (id, claimedAt) =>
-      db('oidc_payloads')
-        .where({ model: codeModel, id, consumed_at: claimedAt })
-        .update({ consumed_at: null }),
+    release: preparedQuery<[model: string, id: string, claimedAt: number]>(db, 3, (model, id, claimedAt) =>
+      db('oidc_payloads').where({ model, id, consumed_at: claimedAt }).update({ consumed_at: null }),
     ),
     upsertInteractionPending: preparedQuery<
       [id: string, payload: string, expiresAt: number | null, pendingKey: string, pendingData: string]
@@ -234,13 +235,16 @@ function statementsFor(db: Knex): { statements: AdapterStatements; writers: Scop
 /**
  * `clients`: the service's client cache (clientCache.ts). `keepsAnnexes`: the service's oidc_payloads
  * has the annex columns (attachAnnex), and a session's annex follows it to its new id.
+ * `rotatesRefreshTokens`: the provider's rotateRefreshToken is `true`, so the token endpoint consumes
+ * every refresh token it accepts, and may take it with the read.
  */
 export function createKnexAdapter(
   db: Knex,
   clients?: ClientCache,
-  options: { keepsAnnexes?: boolean } = {},
+  options: { keepsAnnexes?: boolean; rotatesRefreshTokens?: boolean } = {},
 ): AdapterConstructor {
   const keepsAnnexes = options.keepsAnnexes ?? false;
+  const rotatesRefreshTokens = options.rotatesRefreshTokens ?? false;
   const { statements, writers } = statementsFor(db);
   return class KnexAdapter implements Adapter {
     readonly model: string;
@@ -299,7 +303,7 @@ export function createKnexAdapter(
         if (held) return restoredPayload(this.model, { id, payload: held.payload, grant_id: null });
         const known = scope?.knownInteractions.get(id);
         if (known) return restoredPayload(this.model, { ...known, grant_id: null });
-        if (scope && requestRoute() === 'resume') {
+        if (scope && requestOidc()?.route === 'resume') {
           // The resume endpoint's read: oidc-provider destroys the interaction right after it.
           const [taken] = rowsOf<PayloadRow>(await statements.takeInteraction(id, Date.now()));
           if (!taken) return undefined;
@@ -313,20 +317,40 @@ export function createKnexAdapter(
       }
       const scope = currentRequestScope();
       await scope?.flush();
-      if (scope && this.model === codeModel) {
-        // The token endpoint's read of its code (see the file comment): taken now, consumed once.
+      if (scope && this.takenWithRead()) {
+        // The token endpoint's read of its code or refresh token (see the file comment): taken now,
+        // consumed once.
         const now = Date.now();
-        const [claimed] = rowsOf<PayloadRow>(await statements.claimCode(now, id));
+        const [claimed] = rowsOf<PayloadRow>(await statements.claim(now, this.model, id));
         if (claimed) {
-          const code = restoredPayload(this.model, claimed);
-          // Presented by another client, whom oidc-provider refuses next: the code stays its client's.
-          if (code.clientId !== requestingClientId()) await statements.releaseCode(id, now);
-          else scope.claimedCodes.add(id);
-          return code;
+          const taken = restoredPayload(this.model, claimed);
+          // Presented by another client, whom oidc-provider refuses next: it stays its client's.
+          if (taken.clientId !== requestOidc()?.client?.clientId)
+            await statements.release(this.model, id, now);
+          else scope.claimed.add(`${this.model}\u0000${id}`);
+          return taken;
         }
         // Unknown, expired, revoked or already consumed: the plain read tells oidc-provider which.
       }
       return this.found(await statements.findById(this.model, id, Date.now()));
+    }
+
+    /**
+     * Whether this read is the token endpoint's, which consumes what it reads when it succeeds: every
+     * authorization code it redeems, and every refresh token when refresh tokens always rotate and the
+     * request asks for no narrower `scope` (the one check after the read that a client can fix and
+     * try again with the same token).
+     */
+    private takenWithRead(): boolean {
+      const oidc = requestOidc();
+      if (oidc?.route !== 'token') return false;
+      if (this.model === codeModel) return true;
+      return (
+        this.model === refreshTokenModel &&
+        rotatesRefreshTokens &&
+        oidc.params?.grant_type === 'refresh_token' &&
+        !oidc.params?.scope
+      );
     }
 
     async findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
@@ -342,7 +366,7 @@ export function createKnexAdapter(
     async consume(id: string): Promise<void> {
       const scope = currentRequestScope();
       // Consumed when this request took it.
-      if (this.model === codeModel && scope?.claimedCodes.delete(id)) return;
+      if (scope?.claimed.delete(`${this.model}\u0000${id}`)) return;
       await scope?.flush();
       const updated = changesOf(await statements.consume(Date.now(), this.model, id));
       if (updated === 0) {
@@ -445,19 +469,9 @@ export async function attachAnnex(db: Knex, model: string, id: string, annex: An
   return changesOf(await statements.attachAnnex(annex.key, annex.data, model, id)) > 0;
 }
 
-/** The request oidc-provider is handling, if any. */
-function providerContext(): KoaContextWithOIDC | undefined {
-  return (Provider as unknown as { ctx?: KoaContextWithOIDC }).ctx;
-}
-
-/** The client the token endpoint has authenticated for the request being handled. */
-function requestingClientId(): string | undefined {
-  return providerContext()?.oidc?.client?.clientId;
-}
-
-/** The oidc-provider route of the request being handled (`resume`, `token`…). */
-function requestRoute(): string | undefined {
-  return providerContext()?.oidc?.route;
+/** oidc-provider's part of the request being handled, if any (requestScope.ts). */
+function requestOidc(): RequestContext['oidc'] {
+  return currentRequestScope()?.context.oidc;
 }
 
 /**

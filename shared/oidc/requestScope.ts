@@ -70,9 +70,24 @@ export interface ScopeWriters {
   interaction(write: InteractionWrite): Promise<void>;
 }
 
+/**
+ * What the adapter may ask of the request: the part of its Koa context that oidc-provider fills in
+ * once its router has taken the request (`ctx.oidc`: the route, the parameters, the authenticated
+ * client).
+ */
+export interface RequestContext {
+  oidc?: {
+    route?: string;
+    params?: Record<string, unknown> | undefined;
+    client?: { clientId: string } | undefined;
+  };
+}
+
 export class RequestScope {
-  /** Authorization codes this request took at the token endpoint; their `consume` is already done. */
-  readonly claimedCodes = new Set<string>();
+  /** The request's context, read when the adapter needs it (oidc-provider fills it in meanwhile). */
+  readonly context: RequestContext;
+  /** Codes and refresh tokens (model and id) this request took with their read: already consumed. */
+  readonly claimed = new Set<string>();
   /** Interactions this request has read already, by their id. */
   readonly knownInteractions = new Map<string, KnownInteraction>();
   /**
@@ -85,6 +100,10 @@ export class RequestScope {
   /** Interactions taken by a read, with how to put each back unless the request destroys it. */
   readonly #taken = new Map<string, () => Promise<void>>();
   #writers: ScopeWriters | undefined;
+
+  constructor(context: RequestContext = {}) {
+    this.context = context;
+  }
 
   /** Holds `write` until the request ends or another adapter call needs the database. */
   hold(write: PayloadWrite, writers: ScopeWriters): void {
@@ -164,9 +183,12 @@ export function currentRequestScope(): RequestScope | undefined {
   return scopes.getStore();
 }
 
-/** Runs `handle` in a scope of its own and sends what it held once it returns (see the file comment). */
-export function withRequestScope<T>(handle: () => Promise<T>): Promise<T> {
-  const scope = new RequestScope();
+/**
+ * Runs `handle` in a scope of its own, for the request `context`, and sends what it held once it
+ * returns (see the file comment).
+ */
+export function withRequestScope<T>(handle: () => Promise<T>, context: RequestContext = {}): Promise<T> {
+  const scope = new RequestScope(context);
   return scopes.run(scope, async () => {
     let result: T;
     try {
@@ -185,5 +207,5 @@ export function withRequestScope<T>(handle: () => Promise<T>): Promise<T> {
  * turns errors into pages, so that a failed final write is answered like any other database error.
  */
 export function adapterRequestScope(): Middleware {
-  return (_ctx, next) => withRequestScope(next);
+  return (ctx, next) => withRequestScope(next, ctx as RequestContext);
 }

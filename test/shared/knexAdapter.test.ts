@@ -302,31 +302,103 @@ function conformance(backend: Backend) {
     t.is(await adapter('AccessToken').find('at-dropped'), undefined);
   });
 
-  conformanceTest('a code read within a request is consumed by that read, once', async (t) => {
-    await adapter('AuthorizationCode').upsert('c-taken', { grantId: 'g-taken', jti: 'c-taken' }, 60);
+  /** A token request of client `app` as oidc-provider's router has taken it (requestScope.ts). */
+  const tokenRequest = (params: Record<string, string>, clientId = 'app') => ({
+    oidc: { route: 'token', params, client: { clientId } },
+  });
+  const codeRedemption = tokenRequest({ grant_type: 'authorization_code' });
+
+  conformanceTest('the token endpoint consumes a code with its read, once', async (t) => {
+    const codes = adapter('AuthorizationCode');
+    await codes.upsert('c-taken', { grantId: 'g-taken', clientId: 'app', jti: 'c-taken' }, 60);
     await withRequestScope(async () => {
-      const code = await adapter('AuthorizationCode').find('c-taken');
+      const code = await codes.find('c-taken');
       t.like(code, { jti: 'c-taken', grantId: 'g-taken' });
       t.is(code?.consumed, undefined, 'the first request sees it unconsumed');
-      await adapter('AuthorizationCode').consume('c-taken');
-    });
+      await codes.consume('c-taken');
+    }, codeRedemption);
+    const stored = await db('oidc_payloads').where({ id: 'c-taken' }).first('consumed_at');
+    t.true(Number(stored?.consumed_at) > 0, 'consumed by the read');
     await withRequestScope(async () => {
-      const again = await adapter('AuthorizationCode').find('c-taken');
+      const again = await codes.find('c-taken');
       t.is(typeof again?.consumed, 'number', 'the next request sees it consumed');
-      const error = await t.throwsAsync(() => adapter('AuthorizationCode').consume('c-taken'));
+      const error = await t.throwsAsync(() => codes.consume('c-taken'));
       t.is((error as { error?: string }).error, 'invalid_grant');
-    });
+    }, codeRedemption);
+  });
+
+  conformanceTest('another client reading a code at the token endpoint leaves it unconsumed', async (t) => {
+    const codes = adapter('AuthorizationCode');
+    await codes.upsert('c-other', { grantId: 'g-other-client', clientId: 'app', jti: 'c-other' }, 60);
+    const read = await withRequestScope(
+      () => codes.find('c-other'),
+      tokenRequest({ grant_type: 'authorization_code' }, 'intruder'),
+    );
+    t.is(read?.consumed, undefined);
+    const stored = await db('oidc_payloads').where({ id: 'c-other' }).first('consumed_at');
+    t.is(stored?.consumed_at ?? null, null);
+  });
+
+  conformanceTest('outside the token endpoint a read of a code consumes nothing', async (t) => {
+    const codes = adapter('AuthorizationCode');
+    await codes.upsert('c-read', { grantId: 'g-read', clientId: 'app', jti: 'c-read' }, 60);
+    await withRequestScope(() => codes.find('c-read'), { oidc: { route: 'introspection' } });
+    await withRequestScope(() => codes.find('c-read'));
+    const stored = await db('oidc_payloads').where({ id: 'c-read' }).first('consumed_at');
+    t.is(stored?.consumed_at ?? null, null);
   });
 
   conformanceTest(
     'of twenty requests reading one code at once, exactly one gets it unconsumed',
     async (t) => {
-      await adapter('AuthorizationCode').upsert('c-rush', { grantId: 'g-rush', jti: 'c-rush' }, 60);
+      await adapter('AuthorizationCode').upsert(
+        'c-rush',
+        { grantId: 'g-rush', clientId: 'app', jti: 'c-rush' },
+        60,
+      );
       const reads = await Promise.all(
-        Array.from({ length: 20 }, () => withRequestScope(() => adapter('AuthorizationCode').find('c-rush'))),
+        Array.from({ length: 20 }, () =>
+          withRequestScope(() => adapter('AuthorizationCode').find('c-rush'), codeRedemption),
+        ),
       );
       t.is(reads.filter((code) => code && code.consumed === undefined).length, 1);
       t.is(reads.filter((code) => typeof code?.consumed === 'number').length, 19);
+    },
+  );
+
+  conformanceTest(
+    'a rotating refresh token is consumed with its read unless the request narrows the scope',
+    async (t) => {
+      const rotating = new (createKnexAdapter(db, undefined, { rotatesRefreshTokens: true }))('RefreshToken');
+      const consumedAt = async (id: string) =>
+        (await db('oidc_payloads').where({ id }).first('consumed_at'))?.consumed_at ?? null;
+      await rotating.upsert('rt-plain', { grantId: 'g-rt', clientId: 'app', jti: 'rt-plain' }, 60);
+      await rotating.upsert('rt-scoped', { grantId: 'g-rt', clientId: 'app', jti: 'rt-scoped' }, 60);
+      await withRequestScope(
+        async () => {
+          t.is((await rotating.find('rt-plain'))?.consumed, undefined);
+          await rotating.consume('rt-plain');
+        },
+        tokenRequest({ grant_type: 'refresh_token' }),
+      );
+      t.not(await consumedAt('rt-plain'), null, 'consumed by the read');
+      // A `scope` the token lacks is refused after the read: the client may try again without it.
+      await withRequestScope(
+        () => rotating.find('rt-scoped'),
+        tokenRequest({ grant_type: 'refresh_token', scope: 'openid admin' }),
+      );
+      t.is(await consumedAt('rt-scoped'), null);
+      // Where refresh tokens do not always rotate, the read never consumes one.
+      await adapter('RefreshToken').upsert(
+        'rt-kept',
+        { grantId: 'g-rt', clientId: 'app', jti: 'rt-kept' },
+        60,
+      );
+      await withRequestScope(
+        () => adapter('RefreshToken').find('rt-kept'),
+        tokenRequest({ grant_type: 'refresh_token' }),
+      );
+      t.is(await consumedAt('rt-kept'), null);
     },
   );
 
