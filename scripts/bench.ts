@@ -52,7 +52,7 @@ async function measure(
   const from = profileClock();
   const signIns: SignInPhase[] = [];
   for (const concurrency of options.concurrencies) {
-    signIns.push(await signInPhase(client, concurrency, options.seconds, snapshot, signal));
+    signIns.push(await signInPhase(client, concurrency, options.seconds, snapshot, signal, services.broker));
   }
   const refresh = await refreshPhase(
     client,

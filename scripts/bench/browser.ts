@@ -12,8 +12,21 @@ export interface Response {
 
 const requestTimeoutMs = 30_000;
 
+/** Runs one HTTP request (`send`); what it adds around it is the observer's (phases.ts). */
+export type RequestObserver = <T>(
+  request: { method: string; url: string },
+  send: () => Promise<T>,
+) => Promise<T>;
+
+export const unobserved: RequestObserver = (_request, send) => send();
+
 export class Browser {
   readonly #jar = new CookieJar();
+  readonly #observe: RequestObserver;
+
+  constructor(observe: RequestObserver = unobserved) {
+    this.#observe = observe;
+  }
 
   /** One request, no redirect followed; cookies sent and stored as a browser would. */
   async request(
@@ -28,12 +41,16 @@ export class Browser {
       body = new URLSearchParams(init.form).toString();
       headers['content-type'] = 'application/x-www-form-urlencoded';
     }
-    const response = await fetch(url, {
-      method: init.method ?? (body ? 'POST' : 'GET'),
-      headers,
-      body,
-      redirect: 'manual',
-      signal: AbortSignal.timeout(requestTimeoutMs),
+    const method = init.method ?? (body ? 'POST' : 'GET');
+    const { response, text } = await this.#observe({ method, url }, async () => {
+      const answer = await fetch(url, {
+        method,
+        headers,
+        body,
+        redirect: 'manual',
+        signal: AbortSignal.timeout(requestTimeoutMs),
+      });
+      return { response: answer, text: await answer.text() };
     });
     for (const setCookie of response.headers.getSetCookie()) {
       await this.#jar.setCookie(setCookie, url, { ignoreError: true });
@@ -43,7 +60,7 @@ export class Browser {
       status: response.status,
       url,
       location: location ? new URL(location, url).href : undefined,
-      body: await response.text(),
+      body: text,
     };
   }
 

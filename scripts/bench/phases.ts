@@ -1,8 +1,10 @@
 // The measured phases: sign-ins at one concurrency, and refresh grants. Each takes a snapshot of every
 // service before and after, and divides the difference by the operations completed.
+import type { RequestObserver } from './browser.ts';
 import { percentile, runLoad } from './load.ts';
 import type { ServiceName } from './options.ts';
-import type { Latency, RefreshPhase, SignInPhase } from './result.ts';
+import { cpuMilliseconds } from './processStats.ts';
+import type { Latency, RefreshPhase, RequestCost, SignInPhase } from './result.ts';
 import { type BrokerClient, refresh, signIn } from './signIn.ts';
 import { costPerOperation, type Snapshot } from './snapshot.ts';
 
@@ -25,13 +27,48 @@ export async function warmUp(client: BrokerClient, count: number): Promise<void>
   for (let index = 0; index < count; index += 1) await signIn(client, personaFor(index));
 }
 
+/** `/interaction/Xy3…/callback` → `/interaction/<id>/callback`: the ids oidc-provider and the mock make. */
+function requestName(method: string, url: string): string {
+  const path = new URL(url).pathname.replace(/\/[A-Za-z0-9_-]{16,}(?=\/|$)/g, '/<id>');
+  return `${method} ${path}`;
+}
+
+/**
+ * Reads the broker's CPU (/proc, all threads) before and after each request made to it. Meaningful
+ * with one sign-in at a time, when nothing else of the benchmark runs meanwhile; /proc counts in
+ * ticks of 10 ms, so a request's figure is an average over the phase's many.
+ */
+function brokerCpuByRequest(broker: { url: string; pid: number }) {
+  const totals = new Map<string, { count: number; cpuMs: number }>();
+  const observe: RequestObserver = async ({ method, url }, send) => {
+    if (!url.startsWith(broker.url)) return send();
+    const before = cpuMilliseconds(broker.pid);
+    const answer = await send();
+    const name = requestName(method, url);
+    const total = totals.get(name) ?? { count: 0, cpuMs: 0 };
+    total.count += 1;
+    total.cpuMs += cpuMilliseconds(broker.pid) - before;
+    totals.set(name, total);
+    return answer;
+  };
+  const perSignIn = (signIns: number): RequestCost[] =>
+    [...totals].map(([request, total]) => ({
+      request,
+      perSignIn: Number((total.count / signIns).toFixed(2)),
+      cpuMsPerSignIn: Number((total.cpuMs / signIns).toFixed(2)),
+    }));
+  return { observe, perSignIn };
+}
+
 export async function signInPhase(
   client: BrokerClient,
   concurrency: number,
   seconds: number,
   snapshot: () => Promise<Snapshot>,
   signal: AbortSignal,
+  broker?: { url: string; pid: number },
 ): Promise<SignInPhase> {
+  const byRequest = broker && concurrency === 1 ? brokerCpuByRequest(broker) : undefined;
   const before = await snapshot();
   const load = await runLoad({
     label: `sign-ins, ${concurrency} concurrent`,
@@ -39,11 +76,12 @@ export async function signInPhase(
     seconds,
     signal,
     operation: async (_worker, index) => {
-      await signIn(client, personaFor(index));
+      await signIn(client, personaFor(index), { observe: byRequest?.observe });
     },
   });
   const cost = costPerOperation(before, await snapshot(), load.completed);
   return {
+    ...(byRequest && load.completed > 0 ? { brokerCpuByRequest: byRequest.perSignIn(load.completed) } : {}),
     concurrency,
     signIns: load.completed,
     errors: load.errors,

@@ -54,6 +54,25 @@ function floorSection(result: BenchResult): string[] {
   ];
 }
 
+/** Where the broker's CPU goes in a sign-in, request by request, from the one-at-a-time phase. */
+function byRequestSection(result: BenchResult): string[] {
+  const phase = result.signIns.find((candidate) => candidate.brokerCpuByRequest);
+  const rows = phase?.brokerCpuByRequest ?? [];
+  if (!phase || rows.length === 0) return [];
+  const total = rows.reduce((sum, row) => sum + row.cpuMsPerSignIn, 0);
+  return [
+    '## Broker CPU by request, one sign-in at a time',
+    '',
+    '| request | per sign-in | broker CPU-ms per sign-in |',
+    '|---|---:|---:|',
+    ...rows.map((row) => `| \`${row.request}\` | ${row.perSignIn} | ${row.cpuMsPerSignIn.toFixed(2)} |`),
+    `| all requests to the broker | | ${total.toFixed(2)} |`,
+    '',
+    `The broker's CPU (/proc, all threads) read before and after each request the browser or the client made to it, in the ${phase.concurrency}-concurrent phase, where one request runs at a time; /proc counts in 10 ms ticks, so each figure is an average over the phase. What the broker spends between requests (its once-a-second checks) is in the phase's total only.`,
+    '',
+  ];
+}
+
 export function renderMarkdown(result: BenchResult): string {
   const { environment: env, settings } = result;
   const lines = [
@@ -81,6 +100,7 @@ export function renderMarkdown(result: BenchResult): string {
     '',
     'CPU-ms, SQL and DB bytes are per sign-in.',
     '',
+    ...byRequestSection(result),
     '## Refresh grants',
     '',
     `${result.refresh.concurrency} clients, each rotating its own refresh token: **${result.refresh.grantsPerSecond} grants/s**, ${result.refresh.grants} grants, ${result.refresh.errors} errors, p50 ${show(result.refresh.latencyMs.p50)} ms, p99 ${show(result.refresh.latencyMs.p99)} ms; broker ${show(result.refresh.broker?.cpuMsPerOperation, 1)} CPU-ms and ${show(result.refresh.broker?.statementsPerOperation, 1)} SQL statements per grant, ${show(result.refresh.brokerDatabaseBytesPerGrant)} database bytes per grant.`,

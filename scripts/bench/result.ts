@@ -24,6 +24,17 @@ export interface SignInPhase {
   /** Per sign-in, for each service; statements null when the service does not count them. */
   services: Record<ServiceName, ServiceCost>;
   databaseBytesPerSignIn: Partial<Record<ServiceName, number>>;
+  /** One sign-in at a time only: the broker's CPU by the request the browser or client made. */
+  brokerCpuByRequest?: RequestCost[];
+}
+
+export interface RequestCost {
+  /** Method and path, ids replaced by `<id>` (`GET /interaction/<id>/callback`). */
+  request: string;
+  /** How many such requests a sign-in makes. */
+  perSignIn: number;
+  /** The broker's CPU during them, per sign-in. */
+  cpuMsPerSignIn: number;
 }
 
 export interface RefreshPhase {

@@ -5,7 +5,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { cqrsAppClient } from '../../seeds/clients.ts';
 import { seededPassword } from '../../seeds/personas.ts';
-import { Browser, findForm } from './browser.ts';
+import { Browser, findForm, type RequestObserver, unobserved } from './browser.ts';
 
 export interface BrokerClient {
   brokerUrl: string;
@@ -40,17 +40,24 @@ function basicAuthorization(client: BrokerClient): string {
   return `Basic ${Buffer.from(credentials).toString('base64')}`;
 }
 
-async function tokenRequest(client: BrokerClient, form: Record<string, string>): Promise<Tokens> {
-  const response = await fetch(`${client.brokerUrl}/token`, {
-    method: 'POST',
-    headers: {
-      authorization: basicAuthorization(client),
-      'content-type': 'application/x-www-form-urlencoded',
-    },
-    body: new URLSearchParams(form).toString(),
-    signal: AbortSignal.timeout(30_000),
+async function tokenRequest(
+  client: BrokerClient,
+  form: Record<string, string>,
+  observe: RequestObserver = unobserved,
+): Promise<Tokens> {
+  const url = `${client.brokerUrl}/token`;
+  const { response, body } = await observe({ method: 'POST', url }, async () => {
+    const answer = await fetch(url, {
+      method: 'POST',
+      headers: {
+        authorization: basicAuthorization(client),
+        'content-type': 'application/x-www-form-urlencoded',
+      },
+      body: new URLSearchParams(form).toString(),
+      signal: AbortSignal.timeout(30_000),
+    });
+    return { response: answer, body: (await answer.json()) as Record<string, unknown> };
   });
-  const body = (await response.json()) as Record<string, unknown>;
   if (response.status !== 200 || typeof body.access_token !== 'string') {
     throw new Error(
       `token endpoint (${form.grant_type}) answered ${response.status} ${String(body.error ?? '')}`,
@@ -67,9 +74,9 @@ async function tokenRequest(client: BrokerClient, form: Record<string, string>):
 export async function signIn(
   client: BrokerClient,
   userId: string,
-  options: { offlineAccess?: boolean } = {},
+  options: { offlineAccess?: boolean; observe?: RequestObserver } = {},
 ): Promise<Tokens> {
-  const browser = new Browser();
+  const browser = new Browser(options.observe);
   const state = random();
   const codeVerifier = random();
   const authorization = new URL(`${client.brokerUrl}/auth`);
@@ -103,12 +110,16 @@ export async function signIn(
   const code = response.get('code');
   if (!code)
     throw new Error(`the authorization response has no code (${response.get('error') ?? 'no error'})`);
-  const tokens = await tokenRequest(client, {
-    grant_type: 'authorization_code',
-    code,
-    redirect_uri: client.redirectUri,
-    code_verifier: codeVerifier,
-  });
+  const tokens = await tokenRequest(
+    client,
+    {
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: client.redirectUri,
+      code_verifier: codeVerifier,
+    },
+    options.observe,
+  );
   if (!tokens.idToken) throw new Error('the token response has no id_token');
   if (options.offlineAccess && !tokens.refreshToken)
     throw new Error('the token response has no refresh_token for offline_access');

@@ -52,6 +52,18 @@ test('bench --quick writes JSON, markdown and SVG with numbers for every phase a
     t.true(phase.services['mock-idp'].cpuMsPerOperation > 0);
     t.true(Number.isFinite(phase.databaseBytesPerSignIn.broker));
   }
+  // One sign-in at a time, the broker's CPU request by request: each of the five requests a sign-in
+  // makes to it, once per sign-in; not measured where sign-ins overlap.
+  const [single, concurrent] = result.signIns;
+  t.deepEqual((single?.brokerCpuByRequest ?? []).map((row) => [row.request, row.perSignIn]).sort(), [
+    ['GET /auth', 1],
+    ['GET /auth/<id>', 1],
+    ['GET /interaction/<id>/callback', 1],
+    ['GET /upstream/callback', 1],
+    ['POST /token', 1],
+  ]);
+  for (const row of single?.brokerCpuByRequest ?? []) t.true(isCount(row.cpuMsPerSignIn), row.request);
+  t.is(concurrent?.brokerCpuByRequest, undefined);
   t.is(result.refresh.errors, 0, JSON.stringify(result.refresh.errorSamples));
   t.true(result.refresh.grants >= result.refresh.concurrency);
   t.true(result.refresh.grantsPerSecond > 0);
@@ -87,6 +99,9 @@ test('bench --quick writes JSON, markdown and SVG with numbers for every phase a
   }
   t.true(markdown.includes(`**${result.refresh.grantsPerSecond} grants/s**`));
   t.true(markdown.includes('## CPU profile of broker'));
+  t.true(markdown.includes('## Broker CPU by request, one sign-in at a time'));
+  const tokenRow = single?.brokerCpuByRequest?.find((row) => row.request === 'POST /token');
+  t.true(markdown.includes(`| \`POST /token\` | 1 | ${tokenRow?.cpuMsPerSignIn.toFixed(2)} |`));
   t.true(markdown.includes('## Bare-library floor on this machine, same run'));
   t.true(
     markdown.includes(
