@@ -21,7 +21,8 @@
 // read and a consume. A code is therefore spent by the first request in which its own client presents
 // it, even one that then fails its PKCE or redirect_uri check: that request gets no tokens, and
 // neither does any later one (so a code_verifier cannot be guessed at). Another client presenting it
-// leaves it as it was. In the same way the resume endpoint takes its interaction with the read (one
+// leaves it as it was, and a request that fails (a throw, or a 500 or more) gives back what it took
+// (requestScope.ts), so that the client's retry is not taken for a reuse. In the same way the resume endpoint takes its interaction with the read (one
 // DELETE … RETURNING), which oidc-provider destroys next; requestScope.ts puts it back on the paths
 // that keep it.
 import type { Knex } from 'knex';
@@ -325,9 +326,11 @@ export function createKnexAdapter(
         if (claimed) {
           const taken = restoredPayload(this.model, claimed);
           // Presented by another client, whom oidc-provider refuses next: it stays its client's.
-          if (taken.clientId !== requestOidc()?.client?.clientId)
+          const giveBack = async () => {
             await statements.release(this.model, id, now);
-          else scope.claimed.add(`${this.model}\u0000${id}`);
+          };
+          if (taken.clientId !== requestOidc()?.client?.clientId) await giveBack();
+          else scope.claimed(this.model, id, giveBack);
           return taken;
         }
         // Unknown, expired, revoked or already consumed: the plain read tells oidc-provider which.
@@ -366,7 +369,7 @@ export function createKnexAdapter(
     async consume(id: string): Promise<void> {
       const scope = currentRequestScope();
       // Consumed when this request took it.
-      if (scope?.claimed.delete(`${this.model}\u0000${id}`)) return;
+      if (scope?.consumedByClaim(this.model, id)) return;
       await scope?.flush();
       const updated = changesOf(await statements.consume(Date.now(), this.model, id));
       if (updated === 0) {

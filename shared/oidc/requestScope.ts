@@ -11,7 +11,12 @@
 //   error pages oidc-provider renders itself are not throws; their writes are kept, as without a scope.
 // - Interaction writes are held too, so that a service can add its pending step to the interaction
 //   saved in the same request (knexAdapter.ts `attachPendingStep`): one statement for both.
-// - The authorization codes this request claimed at the token endpoint (see the adapter's `find`).
+// - The codes and refresh tokens this request took with their read at the token endpoint (see the
+//   adapter's `find`). A request that fails (a throw, or an answer of 500 or more, which is how
+//   oidc-provider reports a failure of its own such as a database error) gives them back, unless a
+//   write of its own reached the database after it took them: the client's retry is then not taken
+//   for a reuse. A request refused for the client's own mistake (a wrong PKCE verifier: 400) keeps
+//   them spent.
 // - The interaction the resume endpoint took with its read (see the adapter's `find`): oidc-provider
 //   destroys it next, which then costs nothing. On the one path where it keeps the interaction for
 //   later (the browser is signed in as another account and is asked to sign out first), and when the
@@ -76,6 +81,8 @@ export interface ScopeWriters {
  * client).
  */
 export interface RequestContext {
+  /** The answer's status so far (Koa's `ctx.status`). */
+  status?: number;
   oidc?: {
     route?: string;
     params?: Record<string, unknown> | undefined;
@@ -86,8 +93,10 @@ export interface RequestContext {
 export class RequestScope {
   /** The request's context, read when the adapter needs it (oidc-provider fills it in meanwhile). */
   readonly context: RequestContext;
-  /** Codes and refresh tokens (model and id) this request took with their read: already consumed. */
-  readonly claimed = new Set<string>();
+  /** Codes and refresh tokens this request took with their read, by model and id (see `took`). */
+  readonly #claims = new Map<string, { consumed: boolean; giveBack: () => Promise<void> }>();
+  /** Whether a write of this request has reached the database since its first claim. */
+  #storedSinceClaim = false;
   /** Interactions this request has read already, by their id. */
   readonly knownInteractions = new Map<string, KnownInteraction>();
   /**
@@ -138,6 +147,29 @@ export class RequestScope {
     this.knownInteractions.delete(id);
   }
 
+  /** A code or refresh token taken with its read; `giveBack` undoes that if the request fails. */
+  claimed(model: string, id: string, giveBack: () => Promise<void>): void {
+    this.#claims.set(`${model}\u0000${id}`, { consumed: false, giveBack });
+  }
+
+  /**
+   * oidc-provider consumes what it has redeemed: true the first time for a code or refresh token this
+   * request took (already consumed in the database), false otherwise.
+   */
+  consumedByClaim(model: string, id: string): boolean {
+    const claim = this.#claims.get(`${model}\u0000${id}`);
+    if (!claim || claim.consumed) return false;
+    claim.consumed = true;
+    return true;
+  }
+
+  async #giveBackClaims(): Promise<void> {
+    const claims = [...this.#claims.values()];
+    this.#claims.clear();
+    if (this.#storedSinceClaim) return;
+    for (const claim of claims) await claim.giveBack();
+  }
+
   took(interactionId: string, putBack: () => Promise<void>): void {
     this.#taken.set(interactionId, putBack);
   }
@@ -159,19 +191,34 @@ export class RequestScope {
     const writes = [...this.#held.values()];
     this.#held.clear();
     await this.#writers.payloads(writes);
+    if (this.#claims.size > 0) this.#storedSinceClaim = true;
   }
 
   /**
-   * The request is done: held writes are sent if it succeeded (payloads in one statement, then each
-   * interaction), dropped if not; takes are put back.
+   * The request is done. If it succeeded, held writes are sent (payloads in one statement, then each
+   * interaction). If it failed (the handler threw, or the answer is a 500 or more), they are dropped
+   * and the codes and refresh tokens it took are given back; so they are when sending fails. Taken
+   * interactions that the request did not settle are put back either way.
    */
-  async end(succeeded: boolean): Promise<void> {
+  async end(handlerSucceeded: boolean): Promise<void> {
     const interactions = [...this.#heldInteractions.values()];
     this.#heldInteractions.clear();
-    if (succeeded) {
+    const failed = !handlerSucceeded || (this.context.status ?? 200) >= 500;
+    if (failed) {
+      this.#held.clear();
+      await this.#giveBackClaims();
+      await this.#putBackTaken();
+      return;
+    }
+    try {
       await this.flush();
       for (const write of interactions) await this.#writers?.interaction(write);
-    } else this.#held.clear();
+    } catch (error) {
+      await this.#giveBackClaims().catch(() => undefined);
+      await this.#putBackTaken().catch(() => undefined);
+      throw error;
+    }
+    this.#claims.clear();
     await this.#putBackTaken();
   }
 }

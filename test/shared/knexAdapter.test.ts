@@ -327,6 +327,47 @@ function conformance(backend: Backend) {
     }, codeRedemption);
   });
 
+  conformanceTest(
+    'a token request that fails gives its code back; one refused for the client keeps it spent',
+    async (t) => {
+      const codes = adapter('AuthorizationCode');
+      const consumedAt = async (id: string) =>
+        (await db('oidc_payloads').where({ id }).first('consumed_at'))?.consumed_at ?? null;
+      for (const id of ['c-thrown', 'c-500', 'c-400'])
+        await codes.upsert(id, { grantId: `g-${id}`, clientId: 'app', jti: id }, 60);
+      // A throw after the read: nothing the request held is stored, and the code is as it was.
+      await t.throwsAsync(
+        withRequestScope(
+          async () => {
+            await codes.find('c-thrown');
+            await codes.consume('c-thrown');
+            await adapter('AccessToken').upsert('at-thrown', { grantId: 'g-c-thrown', jti: 'at-thrown' }, 60);
+            throw new Error('failed after the read');
+          },
+          tokenRequest({ grant_type: 'authorization_code' }),
+        ),
+      );
+      t.is(await consumedAt('c-thrown'), null);
+      t.is(await adapter('AccessToken').find('at-thrown'), undefined);
+      // oidc-provider's own answer to a failure (a database error in the grant read, say) is a 500.
+      const failing = { ...tokenRequest({ grant_type: 'authorization_code' }), status: 200 };
+      await withRequestScope(async () => {
+        await codes.find('c-500');
+        await adapter('AccessToken').upsert('at-500', { grantId: 'g-c-500', jti: 'at-500' }, 60);
+        failing.status = 500;
+      }, failing);
+      t.is(await consumedAt('c-500'), null);
+      t.is(await adapter('AccessToken').find('at-500'), undefined);
+      // Refused for the client's own mistake (a wrong code_verifier): spent.
+      const refused = { ...tokenRequest({ grant_type: 'authorization_code' }), status: 200 };
+      await withRequestScope(async () => {
+        await codes.find('c-400');
+        refused.status = 400;
+      }, refused);
+      t.not(await consumedAt('c-400'), null);
+    },
+  );
+
   conformanceTest('another client reading a code at the token endpoint leaves it unconsumed', async (t) => {
     const codes = adapter('AuthorizationCode');
     await codes.upsert('c-other', { grantId: 'g-other-client', clientId: 'app', jti: 'c-other' }, 60);
