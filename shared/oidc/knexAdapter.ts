@@ -22,9 +22,9 @@
 // it, even one that then fails its PKCE or redirect_uri check: that request gets no tokens, and
 // neither does any later one (so a code_verifier cannot be guessed at). Another client presenting it
 // leaves it as it was, and a request that fails (a throw, or a 500 or more) gives back what it took
-// (requestScope.ts), so that the client's retry is not taken for a reuse. In the same way the resume endpoint takes its interaction with the read (one
-// DELETE … RETURNING), which oidc-provider destroys next; requestScope.ts puts it back on the paths
-// that keep it.
+// (requestScope.ts), so that the client's retry is not taken for a reuse. In the same way the resume
+// endpoint takes its interaction with the read (one DELETE … RETURNING), which oidc-provider destroys
+// next; requestScope.ts puts it back on the paths that keep it.
 import type { Knex } from 'knex';
 import { type Adapter, type AdapterPayload, errors } from 'oidc-provider';
 import { changesOf, preparedQuery, rowsOf } from '../preparedQuery.ts';
