@@ -9,11 +9,12 @@
 //     callback's read of its interaction costs nothing more;
 //   - abandoned ones go with their interaction when the broker's expiry sweep deletes it, in bulk.
 // What the connector needs at the callback is its own opaque data.
+import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import { attachPendingStep, takePendingStep } from '../../shared/oidc/knexAdapter.ts';
 
 export interface PendingSignIn {
-  /** `<interaction uid>.<random>`, sent to NHSmail and back (upstreamSignIn.ts). */
+  /** `<interaction uid>.<random>` (newState), sent to NHSmail and back. */
   state: string;
   interactionUid: string;
   /** The connector's own data (nonce, PKCE verifier…), stored as JSON and handed back as it was. */
@@ -32,7 +33,15 @@ export interface PendingSignInStore {
   take(state: string): Promise<PendingSignIn | undefined>;
 }
 
-/** The interaction a `state` names, or undefined for a value upstreamSignIn.ts never made. */
+/**
+ * The state sent upstream is `<interaction uid>.<random>`: the callback can forward the browser to its
+ * interaction without a lookup, and the pending sign-in is found on that interaction's row.
+ */
+export function newState(interactionUid: string): string {
+  return `${interactionUid}.${randomBytes(24).toString('base64url')}`;
+}
+
+/** The interaction a `state` names, or undefined for a value newState never made. */
 export function interactionUidOf(state: string): string | undefined {
   const uid = state.split('.', 1)[0];
   return uid && state.length > uid.length + 1 ? uid : undefined;

@@ -4,13 +4,12 @@
 // callback. Two callers: the authorization endpoint, which sends the browser straight to NHSmail with
 // the interaction oidc-provider has just saved, and GET /interaction/:uid (retries, and the fallback
 // when starting at the authorization endpoint failed).
-import { randomBytes } from 'node:crypto';
 import type { Context, Middleware, Next } from 'koa';
 import type { default as Provider } from 'oidc-provider';
 import type { Logger } from '../../shared/logger.ts';
 import { newSignInInteraction } from '../../shared/oidc/newSignIn.ts';
 import { type UpstreamConnector, UpstreamError } from '../upstream/connector.ts';
-import type { PendingSignInStore } from './pendingSignIns.ts';
+import { newState, type PendingSignInStore } from './pendingSignIns.ts';
 import { mustReauthenticate } from './reauthentication.ts';
 
 export const upstreamCallbackPath = '/upstream/callback';
@@ -19,14 +18,6 @@ export type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
 
 /** Where to send the browser for `interaction`; throws the connector's UpstreamError when it cannot. */
 export type StartUpstreamSignIn = (ctx: Context, interaction: Interaction) => Promise<URL>;
-
-/**
- * The state sent upstream is `<interaction uid>.<random>`: the callback can forward the browser to its
- * interaction without a lookup, and the pending sign-in is keyed by the whole value.
- */
-function newState(interactionUid: string): string {
-  return `${interactionUid}.${randomBytes(24).toString('base64url')}`;
-}
 
 export function upstreamSignInStarter(options: {
   issuer: string;

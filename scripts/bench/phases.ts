@@ -1,10 +1,10 @@
 // The measured phases: sign-ins at one concurrency, and refresh grants. Each takes a snapshot of every
 // service before and after, and divides the difference by the operations completed.
 import type { RequestObserver } from './browser.ts';
-import { percentile, runLoad } from './load.ts';
+import { type LoadResult, percentile, runLoad } from './load.ts';
 import type { ServiceName } from './options.ts';
 import { cpuMilliseconds } from './processStats.ts';
-import type { Latency, RefreshPhase, RequestCost, SignInPhase } from './result.ts';
+import type { Latency, RefreshPhase, RequestCost, SignInLoad, SignInPhase } from './result.ts';
 import { type BrokerClient, refresh, signIn } from './signIn.ts';
 import { costPerOperation, type Snapshot } from './snapshot.ts';
 
@@ -60,6 +60,19 @@ function brokerCpuByRequest(broker: { url: string; pid: number }) {
   return { observe, perSignIn };
 }
 
+/** The counts and latencies of a sign-in phase at `concurrency`, from its load's result. */
+export function signInLoad(concurrency: number, load: LoadResult): SignInLoad {
+  return {
+    concurrency,
+    signIns: load.completed,
+    errors: load.errors,
+    errorSamples: load.errorSamples,
+    wallSeconds: Number(load.wallSeconds.toFixed(2)),
+    signInsPerSecond: perSecond(load.completed, load.wallSeconds),
+    latencyMs: latency(load.latenciesMs),
+  };
+}
+
 export async function signInPhase(
   client: BrokerClient,
   concurrency: number,
@@ -82,13 +95,7 @@ export async function signInPhase(
   const cost = costPerOperation(before, await snapshot(), load.completed);
   return {
     ...(byRequest && load.completed > 0 ? { brokerCpuByRequest: byRequest.perSignIn(load.completed) } : {}),
-    concurrency,
-    signIns: load.completed,
-    errors: load.errors,
-    errorSamples: load.errorSamples,
-    wallSeconds: Number(load.wallSeconds.toFixed(2)),
-    signInsPerSecond: perSecond(load.completed, load.wallSeconds),
-    latencyMs: latency(load.latenciesMs),
+    ...signInLoad(concurrency, load),
     services: cost.services,
     databaseBytesPerSignIn: cost.databaseBytesPerOperation,
   };

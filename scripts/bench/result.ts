@@ -13,7 +13,8 @@ export interface Latency {
   max: number | null;
 }
 
-export interface SignInPhase {
+/** What any phase of sign-ins reports, the services' and the bare-library floor's alike. */
+export interface SignInLoad {
   concurrency: number;
   signIns: number;
   errors: number;
@@ -21,6 +22,9 @@ export interface SignInPhase {
   wallSeconds: number;
   signInsPerSecond: number;
   latencyMs: Latency;
+}
+
+export interface SignInPhase extends SignInLoad {
   /** Per sign-in, for each service; statements null when the service does not count them. */
   services: Record<ServiceName, ServiceCost>;
   databaseBytesPerSignIn: Partial<Record<ServiceName, number>>;

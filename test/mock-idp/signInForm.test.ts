@@ -65,6 +65,15 @@ async function authorizationRequest(parameters: Record<string, string> = {}) {
   return { url, verifier, nonce, state };
 }
 
+/** Redeems the code of `callback` as the probe app, with every check openid-client makes. */
+function redeem(callback: URL, request: { verifier: string; nonce: string; state: string }) {
+  return oidc.authorizationCodeGrant(client, callback, {
+    pkceCodeVerifier: request.verifier,
+    expectedNonce: request.nonce,
+    expectedState: request.state,
+  });
+}
+
 /** A cookie `page` set: its value and path. */
 function cookieOf(page: Page, name: string): { value: string; path: string | undefined } | undefined {
   const cookie = page.headers.getSetCookie().find((each) => each.startsWith(`${name}=`));
@@ -129,22 +138,18 @@ test('the authorization request answers with the sign-in form and the interactio
 
 test('the form posted from the authorization response completes the sign-in', async (t) => {
   const session = new HttpSession();
-  const { url, verifier, nonce, state } = await authorizationRequest();
-  const page = await session.get(url.href, { follow: false });
+  const request = await authorizationRequest();
+  const page = await session.get(request.url.href, { follow: false });
   t.is(page.status, 200);
   const callback = await signInFrom(session, page, 'jane.smith@nhs.net');
-  const tokens = await oidc.authorizationCodeGrant(client, callback, {
-    pkceCodeVerifier: verifier,
-    expectedNonce: nonce,
-    expectedState: state,
-  });
+  const tokens = await redeem(callback, request);
   t.is(tokens.claims()?.preferred_username, 'jane.smith@nhs.net');
 });
 
 test('GET /<tenant>/login/<uid> still shows the same form, and it signs in too', async (t) => {
   const session = new HttpSession();
-  const { url, verifier, nonce, state } = await authorizationRequest();
-  const first = await session.get(url.href, { follow: false });
+  const request = await authorizationRequest();
+  const first = await session.get(request.url.href, { follow: false });
   const uid = cookieOf(first, 'nhsmail_interaction')?.value;
   if (!uid) return t.fail('no interaction cookie');
 
@@ -162,11 +167,7 @@ test('GET /<tenant>/login/<uid> still shows the same form, and it signs in too',
     t.is(again.headers.get(header), first.headers.get(header), header);
 
   const callback = await signInFrom(session, again, 'tom.jones@nhs.net');
-  const tokens = await oidc.authorizationCodeGrant(client, callback, {
-    pkceCodeVerifier: verifier,
-    expectedNonce: nonce,
-    expectedState: state,
-  });
+  const tokens = await redeem(callback, request);
   t.is(tokens.claims()?.preferred_username, 'tom.jones@nhs.net');
 });
 

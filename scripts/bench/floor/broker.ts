@@ -1,21 +1,12 @@
-// The bare broker of the benchmark's floor: oidc-provider with its defaults (in-memory adapter,
-// development keys) for one confidential client with PKCE and RS256 id_tokens, whose login is an
+// The bare broker of the benchmark's floor (bare.ts), for the benchmark's client, whose login is an
 // openid-client sign-in at the bare upstream (PKCE, state and nonce kept in memory by state). The
-// account is the upstream's `sub` with its email; signing in grants what the client asked for.
+// account is the upstream's `sub` with its email.
 //
-//   FLOOR_PORT, FLOOR_ISSUER                  where it listens (127.0.0.1) and what it calls itself
-//   FLOOR_CLIENT_ID, _SECRET, _REDIRECT_URI   the benchmark's client
+//   FLOOR_PORT, FLOOR_ISSUER, FLOOR_CLIENT_ID, _SECRET, _REDIRECT_URI   as in bare.ts
 //   FLOOR_UPSTREAM_ISSUER, _CLIENT_ID, _CLIENT_SECRET   the bare upstream and this broker's client there
-import http from 'node:http';
 import Router from '@koa/router';
-import Provider from 'oidc-provider';
 import * as oidc from 'openid-client';
-
-const env = (name: string) => {
-  const value = process.env[name];
-  if (!value) throw new Error(`${name} is not set`);
-  return value;
-};
+import { bareProvider, env, listen, signedInWithEverythingAsked } from './bare.ts';
 
 const issuer = env('FLOOR_ISSUER');
 const callbackUrl = `${issuer}/callback`;
@@ -30,27 +21,9 @@ const upstream = await oidc.discovery(
 const accounts = new Map<string, { email: string }>();
 const pending = new Map<string, { uid: string; codeVerifier: string; nonce: string }>();
 
-const provider = new Provider(issuer, {
-  clients: [
-    {
-      client_id: env('FLOOR_CLIENT_ID'),
-      client_secret: env('FLOOR_CLIENT_SECRET'),
-      redirect_uris: [env('FLOOR_REDIRECT_URI')],
-      token_endpoint_auth_method: 'client_secret_basic',
-      id_token_signed_response_alg: 'RS256',
-    },
-  ],
-  pkce: { required: () => true },
-  claims: { openid: ['sub'], email: ['email'] },
-  // The email in the id_token itself, as the real broker does.
-  conformIdTokenClaims: false,
-  features: { devInteractions: { enabled: false } },
-  interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
-  async findAccount(_ctx, id) {
-    const account = accounts.get(id);
-    if (!account) return undefined;
-    return { accountId: id, claims: async () => ({ sub: id, email: account.email }) };
-  },
+const provider = bareProvider({
+  clientAuthMethod: 'client_secret_basic',
+  emailOf: (id) => accounts.get(id)?.email,
 });
 
 const router = new Router();
@@ -90,13 +63,11 @@ router.get('/callback', async (ctx) => {
   accounts.set(claims.sub, { email: String(claims.email) });
   const interaction = await provider.Interaction.find(started.uid);
   if (!interaction) throw new Error('interaction expired');
-  const grant = new provider.Grant({ accountId: claims.sub, clientId: String(interaction.params.client_id) });
-  grant.addOIDCScope(String(interaction.params.scope));
-  interaction.result = { login: { accountId: claims.sub }, consent: { grantId: await grant.save() } };
+  interaction.result = await signedInWithEverythingAsked(provider, interaction, claims.sub);
   await interaction.save(interaction.exp - Math.floor(Date.now() / 1000));
   ctx.status = 303;
   ctx.redirect(interaction.returnTo);
 });
 provider.use(router.routes());
 
-http.createServer(provider.callback()).listen(Number(env('FLOOR_PORT')), '127.0.0.1');
+listen(provider);

@@ -2,9 +2,9 @@
 // client) against the bare pair, at one concurrency for the same time, with each bare process's CPU
 // and memory read from /proc; and the real services' CPU per sign-in over the bare pair's.
 import { runLoad } from '../load.ts';
-import { latency, perSecond, personaFor, warmUp } from '../phases.ts';
+import { personaFor, signInLoad, warmUp } from '../phases.ts';
 import { cpuMilliseconds, memory } from '../processStats.ts';
-import type { Latency, SignInPhase } from '../result.ts';
+import type { SignInLoad, SignInPhase } from '../result.ts';
 import { signIn } from '../signIn.ts';
 import type { Floor, FloorServiceName } from './start.ts';
 
@@ -14,14 +14,7 @@ export interface FloorCost {
   peakRssMiB: number;
 }
 
-export interface FloorResult {
-  concurrency: number;
-  signIns: number;
-  errors: number;
-  errorSamples: Array<{ message: string; count: number }>;
-  wallSeconds: number;
-  signInsPerSecond: number;
-  latencyMs: Latency;
+export interface FloorResult extends SignInLoad {
   /** Per sign-in, for each bare process. */
   services: Record<FloorServiceName, FloorCost>;
   startupMs: Record<FloorServiceName, number>;
@@ -75,13 +68,7 @@ export async function floorPhase(
     };
   }) as [FloorCost, FloorCost];
   return {
-    concurrency,
-    signIns: load.completed,
-    errors: load.errors,
-    errorSamples: load.errorSamples,
-    wallSeconds: round(load.wallSeconds, 2),
-    signInsPerSecond: perSecond(load.completed, load.wallSeconds),
-    latencyMs: latency(load.latenciesMs),
+    ...signInLoad(concurrency, load),
     services: { 'bare-broker': broker, 'bare-upstream': upstream },
     startupMs: {
       'bare-broker': Math.round(floor.broker.startupMs),
