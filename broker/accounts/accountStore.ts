@@ -38,6 +38,26 @@ interface AccountRow {
   linked_at: number | null;
 }
 
+const accountColumns = [
+  'id',
+  'email',
+  'given_name',
+  'family_name',
+  'status',
+  'upstream_tid',
+  'upstream_oid',
+  'linked_at',
+] as const satisfies readonly (keyof AccountRow)[];
+
+/** An account row with its organisations as one JSON array: text on SQLite, parsed on PostgreSQL. */
+type AccountWithOrganisationsRow = AccountRow & { organisations_json: unknown };
+
+function accountWithOrganisations(row: AccountWithOrganisationsRow): CqrsAccount {
+  const json = row.organisations_json;
+  const organisations = (typeof json === 'string' ? JSON.parse(json) : (json ?? [])) as Organisation[];
+  return { ...toAccount(row), organisations };
+}
+
 interface OrganisationRow {
   account_id: string;
   ods_code: string;
@@ -110,30 +130,47 @@ export class AccountStore {
   /** One account with its organisations in one statement: sign-in reads an account on every step. */
   private async one(where: Partial<AccountRow>): Promise<CqrsAccount | undefined> {
     const row = (await this.db('accounts')
-      .select('accounts.*', this.organisationsJson())
+      .select('accounts.*', this.db.raw(`${this.organisationsJson('accounts')} as organisations_json`))
       .where(where)
-      .first()) as (AccountRow & { organisations_json: unknown }) | undefined;
-    if (!row) return undefined;
-    const json = row.organisations_json;
-    const organisations = (typeof json === 'string' ? JSON.parse(json) : (json ?? [])) as Organisation[];
-    return { ...toAccount(row), organisations };
+      .first()) as AccountWithOrganisationsRow | undefined;
+    return row ? accountWithOrganisations(row) : undefined;
   }
 
-  /** The account's organisations as a JSON array, ordered by ODS code, in each backend's dialect. */
-  private organisationsJson(): Knex.Raw {
+  /**
+   * The account whose id is the SQL expression `idSql`, with its organisations, as one JSON text:
+   * the token endpoint reads it with the code or refresh token (shared/oidc/knexAdapter.ts
+   * AccountJsonQuery). `fromJson` reads it back.
+   */
+  readonly accountJson = (idSql: string): string => {
+    const columns = accountColumns.map((column) => `'${column}', a.${column}`).join(', ');
+    const organisations = this.organisationsJson('a');
+    if (isPostgres(this.db))
+      return `(select json_build_object(${columns}, 'organisations_json', ${organisations})::text
+        from accounts a where a.id = ${idSql})`;
+    return `(select json_object(${columns}, 'organisations_json', json(${organisations}))
+      from accounts a where a.id = ${idSql})`;
+  };
+
+  /** An account as `accountJson` reads it; undefined for null (no such account). */
+  fromJson(json: string | null): CqrsAccount | undefined {
+    return json === null
+      ? undefined
+      : accountWithOrganisations(JSON.parse(json) as AccountWithOrganisationsRow);
+  }
+
+  /**
+   * The organisations of the account row `alias` as a JSON array, ordered by ODS code, in each
+   * backend's dialect: a scalar subquery.
+   */
+  private organisationsJson(alias: string): string {
     if (isPostgres(this.db)) {
-      return this.db.raw(
-        `(select coalesce(json_agg(json_build_object('odsCode', o.ods_code, 'name', o.name, 'type', o.type,
+      return `(select coalesce(json_agg(json_build_object('odsCode', o.ods_code, 'name', o.name, 'type', o.type,
           'roles', o.roles::json) order by o.ods_code), '[]'::json)
-          from account_organisations o where o.account_id = accounts.id) as organisations_json`,
-      );
+          from account_organisations o where o.account_id = ${alias}.id)`;
     }
-    return this.db.raw(
-      `(select json_group_array(json_object('odsCode', o.ods_code, 'name', o.name, 'type', o.type,
+    return `(select json_group_array(json_object('odsCode', o.ods_code, 'name', o.name, 'type', o.type,
         'roles', json(o.roles)))
-        from (select * from account_organisations where account_id = accounts.id order by ods_code) o)
-        as organisations_json`,
-    );
+        from (select * from account_organisations where account_id = ${alias}.id order by ods_code) o)`;
   }
 
   findById(id: string): Promise<CqrsAccount | undefined> {

@@ -8,7 +8,7 @@ import { carriedAccount } from '../../shared/oidc/carriedAccount.ts';
 import type { ClientCache } from '../../shared/oidc/clientCache.ts';
 import { installHashedClientSecrets } from '../../shared/oidc/clientStore.ts';
 import { loadFirstPartyGrant } from '../../shared/oidc/firstPartyGrant.ts';
-import { createKnexAdapter } from '../../shared/oidc/knexAdapter.ts';
+import { accountReadWithClaim, createKnexAdapter } from '../../shared/oidc/knexAdapter.ts';
 import { signOutEndsGrants } from '../../shared/oidc/signOutEndsGrants.ts';
 import type { AccountStore, CqrsAccount } from '../accounts/accountStore.ts';
 import type { BrokerConfig } from '../config.ts';
@@ -58,8 +58,13 @@ export async function createIssuer(
   const configuration: Configuration = {
     // The broker's client cache outlives the issuer: a rebuild for new keys reads no client again.
     // Sessions carry their NHSmail session link as an annex (broker/logout/upstreamSessions.ts), and
-    // every refresh token rotates (rotateRefreshToken below).
-    adapter: createKnexAdapter(db, clients, { keepsAnnexes: true, rotatesRefreshTokens: true }),
+    // every refresh token rotates (rotateRefreshToken below). The token endpoint reads the account in
+    // the statement that takes its code or refresh token.
+    adapter: createKnexAdapter(db, clients, {
+      keepsAnnexes: true,
+      rotatesRefreshTokens: true,
+      accountJson: accounts.accountJson,
+    }),
     jwks: { keys: signingKeys.map((jwk) => ({ ...jwk })) as NonNullable<Configuration['jwks']>['keys'] },
     cookies: {
       keys: cookieKeys,
@@ -145,8 +150,11 @@ export async function createIssuer(
     async findAccount(ctx, id) {
       // At resume, the account the sign-in gate read moments ago; everywhere else, read afresh. The
       // token endpoint reads it again before any token is issued, so a suspension that lands in
-      // between still stops the sign-in there.
-      const account = carriedAccount<CqrsAccount>(ctx, id) ?? (await accounts.findById(id));
+      // between still stops the sign-in there: in the statement that takes the code or refresh token.
+      const readWithClaim = accountReadWithClaim(id);
+      const account =
+        carriedAccount<CqrsAccount>(ctx, id) ??
+        (readWithClaim === undefined ? await accounts.findById(id) : accounts.fromJson(readWithClaim));
       // A suspended account has no claims: its sessions, userinfo and refresh tokens stop working.
       if (account?.status !== 'active') return undefined;
       return { accountId: id, claims: async (use) => accountClaims(account, use) };

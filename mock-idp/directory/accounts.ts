@@ -1,6 +1,7 @@
 // The mock NHSmail directory: accounts by case-insensitive user ID, with their state and lockout.
 import { randomInt, randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
+import { isPostgres } from '../../shared/database.ts';
 import { hashPassword } from './passwords.ts';
 
 export const accountStates = ['active', 'locked', 'disabled', 'password_expired'] as const;
@@ -30,6 +31,10 @@ export interface AccountRow {
   failed_attempts: number;
   locked_until: number | null;
 }
+
+/** What an id_token or userinfo says of an account, and the columns that hold it. */
+export type ClaimsField = 'oid' | 'email' | 'givenName' | 'familyName';
+const claimsColumns = ['oid', 'email', 'given_name', 'family_name'] as const;
 
 export function normaliseEmail(email: string): string {
   return email.trim().toLowerCase();
@@ -79,6 +84,24 @@ export class AccountStore {
   async findByOid(oid: string): Promise<NhsmailAccount | undefined> {
     const row = await this.db<AccountRow>('nhsmail_accounts').where({ oid }).first();
     return row ? toAccount(row) : undefined;
+  }
+
+  /**
+   * The account whose oid is the SQL expression `oidSql`, as one JSON text of its row: the token
+   * endpoint reads it with the code (shared/oidc/knexAdapter.ts AccountJsonQuery). `fromJson` reads
+   * it back.
+   */
+  readonly accountJson = (oidSql: string): string => {
+    const columns = claimsColumns.map((column) => `'${column}', n.${column}`).join(', ');
+    const object = isPostgres(this.db) ? `json_build_object(${columns})::text` : `json_object(${columns})`;
+    return `(select ${object} from nhsmail_accounts n where n.oid = ${oidSql})`;
+  };
+
+  /** An account as `accountJson` reads it (the columns its claims need); undefined for null. */
+  fromJson(json: string | null): Pick<NhsmailAccount, ClaimsField> | undefined {
+    if (json === null) return undefined;
+    const row = JSON.parse(json) as Pick<AccountRow, (typeof claimsColumns)[number]>;
+    return { oid: row.oid, email: row.email, givenName: row.given_name, familyName: row.family_name };
   }
 
   async list(): Promise<NhsmailAccount[]> {

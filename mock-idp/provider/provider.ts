@@ -7,17 +7,17 @@ import { installHashedClientSecrets } from '../../shared/oidc/clientStore.ts';
 import { carriedAccount } from '../../shared/oidc/carriedAccount.ts';
 import { loadFirstPartyGrant } from '../../shared/oidc/firstPartyGrant.ts';
 import type { ClientCache } from '../../shared/oidc/clientCache.ts';
-import { createKnexAdapter } from '../../shared/oidc/knexAdapter.ts';
+import { accountReadWithClaim, createKnexAdapter } from '../../shared/oidc/knexAdapter.ts';
 import { ensureCookieKeys, ensureSigningKeys } from '../../shared/oidc/keyStore.ts';
 import { signOutEndsGrants } from '../../shared/oidc/signOutEndsGrants.ts';
 import type { MockIdpConfig } from '../config.ts';
-import { AccountStore, type NhsmailAccount } from '../directory/accounts.ts';
+import { AccountStore, type ClaimsField, type NhsmailAccount } from '../directory/accounts.ts';
 import { loginPolicy } from './loginPolicy.ts';
 import { entraSubject, installEntraClients } from './clients.ts';
 import { loginHintFor, logoutSource } from './logout.ts';
 
 /** What an id_token or userinfo says of an account. */
-type ClaimsAccount = Pick<NhsmailAccount, 'oid' | 'email' | 'givenName' | 'familyName'>;
+type ClaimsAccount = Pick<NhsmailAccount, ClaimsField>;
 
 /** The part of an account its claims need, carried from the sign-in form to the resume. */
 export function claimsAccount(account: NhsmailAccount): ClaimsAccount {
@@ -56,7 +56,8 @@ export async function createMockProvider(
   const routes = entraRoutes(config.tenantId);
 
   const configuration: Configuration = {
-    adapter: createKnexAdapter(db, clients),
+    // The token endpoint reads the account in the statement that takes its code.
+    adapter: createKnexAdapter(db, clients, { accountJson: accounts.accountJson }),
     jwks: { keys: signingKeys.map((key) => key.privateJwk) as NonNullable<Configuration['jwks']>['keys'] },
     cookies: {
       keys: cookieKeys,
@@ -119,8 +120,12 @@ export async function createMockProvider(
       },
     },
     async findAccount(ctx, id) {
-      // At resume, the account the sign-in form read moments ago; everywhere else, read afresh.
-      const account = carriedAccount<ClaimsAccount>(ctx, id) ?? (await accounts.findByOid(id));
+      // At resume, the account the sign-in form read moments ago; at the token endpoint, the one read
+      // with the code; everywhere else, read afresh.
+      const readWithClaim = accountReadWithClaim(id);
+      const account =
+        carriedAccount<ClaimsAccount>(ctx, id) ??
+        (readWithClaim === undefined ? await accounts.findByOid(id) : accounts.fromJson(readWithClaim));
       if (!account) return undefined;
       return {
         accountId: id,

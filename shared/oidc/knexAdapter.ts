@@ -22,9 +22,11 @@
 // it, even one that then fails its PKCE or redirect_uri check: that request gets no tokens, and
 // neither does any later one (so a code_verifier cannot be guessed at). Another client presenting it
 // leaves it as it was, and a request that fails (a throw, or a 500 or more) gives back what it took
-// (requestScope.ts), so that the client's retry is not taken for a reuse. In the same way the resume
-// endpoint takes its interaction with the read (one DELETE … RETURNING), which oidc-provider destroys
-// next; requestScope.ts puts it back on the paths that keep it.
+// (requestScope.ts), so that the client's retry is not taken for a reuse. The same statement answers
+// the code's grant and, when the service says how (AccountJsonQuery), the grant's account, which
+// oidc-provider reads next: the request then reads them without a statement. In the same way the
+// resume endpoint takes its interaction with the read (one DELETE … RETURNING), which oidc-provider
+// destroys next; requestScope.ts puts it back on the paths that keep it.
 import type { Knex } from 'knex';
 import { type Adapter, type AdapterPayload, errors } from 'oidc-provider';
 import { changesOf, preparedQuery, rowsOf } from '../preparedQuery.ts';
@@ -49,6 +51,7 @@ const revokedGrantFallbackMs = 30 * 24 * 60 * 60 * 1000;
 /** Written and deleted within one sign-in: kept in oidc_interactions, by id alone. */
 const interactionModel = 'Interaction';
 const sessionModel = 'Session';
+const grantModel = 'Grant';
 /** Taken with its read at the token endpoint (see the file comment). */
 const codeModel = 'AuthorizationCode';
 const refreshTokenModel = 'RefreshToken';
@@ -141,17 +144,6 @@ function adapterStatements(db: Knex) {
       (key, data, model, id) =>
         db('oidc_payloads').where({ model, id }).update({ annex_key: key, annex: data }),
     ),
-    // An unconsumed, unexpired code or refresh token of a grant not revoked, marked consumed in the
-    // same statement.
-    claim: preparedQuery<[now: number, model: string, id: string]>(db, 3, (now, model, id) =>
-      db({ payload: 'oidc_payloads' })
-        .where({ 'payload.model': model, 'payload.id': id })
-        .whereNull('payload.consumed_at')
-        .andWhere(unexpired('payload.expires_at', now))
-        .whereNotExists(grantNotRevoked('payload.grant_id'))
-        .update({ consumed_at: now })
-        .returning(['id', 'payload', 'grant_id', 'uid']),
-    ),
     release: preparedQuery<[model: string, id: string, claimedAt: number]>(db, 3, (model, id, claimedAt) =>
       db('oidc_payloads').where({ model, id, consumed_at: claimedAt }).update({ consumed_at: null }),
     ),
@@ -211,6 +203,39 @@ function adapterStatements(db: Knex) {
   };
 }
 
+/**
+ * How a service reads one of its accounts as one JSON text (NULL when there is none): a scalar
+ * subquery, in the database's dialect, on the account id given as an SQL expression. With it the
+ * token endpoint's claim (below) answers the account as well, and the service's findAccount takes it
+ * from there (accountReadWithClaim). The expression holds a placeholder the claim binds; the
+ * subquery adds none of its own.
+ */
+export type AccountJsonQuery = (accountIdSql: string) => string;
+
+/**
+ * The token endpoint's take of a code or refresh token: an unconsumed, unexpired one of a grant not
+ * revoked, marked consumed in the same statement and answered with its grant (when unexpired) and,
+ * when the service says how to read one, the grant's account as it is now. So redeeming costs one
+ * statement for what oidc-provider reads next. Raw, as takeInteraction: the subqueries read the row
+ * being updated, which the builder does not express. The same SQL runs on PostgreSQL.
+ */
+function claimStatement(db: Knex, accountJson?: AccountJsonQuery) {
+  const grantOf = (column: string) =>
+    `(select g.${column} from oidc_payloads g where g.model = '${grantModel}' and g.id = oidc_payloads.grant_id
+      and (g.expires_at is null or g.expires_at > ?))`;
+  const account = accountJson ? accountJson(grantOf('account_id')) : 'null';
+  // The subqueries' `?` are bound to `now`, as many as they hold.
+  const accountBindings = account.split('?').length - 1;
+  const sql = `update oidc_payloads set consumed_at = ?
+    where model = ? and id = ? and consumed_at is null and (expires_at is null or expires_at > ?)
+      and not exists (select 1 from oidc_payloads marker
+        where marker.model = '${revokedGrantModel}' and marker.id = oidc_payloads.grant_id)
+    returning id, payload, grant_id, uid, ${grantOf('payload')} as grant_payload,
+      ${grantOf('account_id')} as grant_account_id, ${account} as account_json`;
+  return (now: number, model: string, id: string) =>
+    db.raw(sql, [now, model, id, now, now, now, ...Array.from({ length: accountBindings }, () => now)]);
+}
+
 type AdapterStatements = ReturnType<typeof adapterStatements>;
 const statementsByDatabase = new WeakMap<Knex, { statements: AdapterStatements; writers: ScopeWriters }>();
 
@@ -237,16 +262,18 @@ function statementsFor(db: Knex): { statements: AdapterStatements; writers: Scop
  * `clients`: the service's client cache (clientCache.ts). `keepsAnnexes`: the service's oidc_payloads
  * has the annex columns (attachAnnex), and a session's annex follows it to its new id.
  * `rotatesRefreshTokens`: the provider's rotateRefreshToken is `true`, so the token endpoint consumes
- * every refresh token it accepts, and may take it with the read.
+ * every refresh token it accepts, and may take it with the read. `accountJson`: how the service reads
+ * an account, for the token endpoint's claim to answer it with the code or refresh token.
  */
 export function createKnexAdapter(
   db: Knex,
   clients?: ClientCache,
-  options: { keepsAnnexes?: boolean; rotatesRefreshTokens?: boolean } = {},
+  options: { keepsAnnexes?: boolean; rotatesRefreshTokens?: boolean; accountJson?: AccountJsonQuery } = {},
 ): AdapterConstructor {
   const keepsAnnexes = options.keepsAnnexes ?? false;
   const rotatesRefreshTokens = options.rotatesRefreshTokens ?? false;
   const { statements, writers } = statementsFor(db);
+  const claim = claimStatement(db, options.accountJson);
   return class KnexAdapter implements Adapter {
     readonly model: string;
 
@@ -317,14 +344,26 @@ export function createKnexAdapter(
         return row ? restoredPayload(this.model, { ...row, grant_id: null }) : undefined;
       }
       const scope = currentRequestScope();
+      // Read by this request's claim of a code or refresh token of the grant: no statement.
+      const known = scope?.knownPayloads.get(`${this.model}\u0000${id}`);
+      if (known) return restoredPayload(this.model, known);
       await scope?.flush();
       if (scope && this.takenWithRead()) {
         // The token endpoint's read of its code or refresh token (see the file comment): taken now,
         // consumed once.
         const now = Date.now();
-        const [claimed] = rowsOf<PayloadRow>(await statements.claim(now, this.model, id));
+        const [claimed] = rowsOf<ClaimedRow>(await claim(now, this.model, id));
         if (claimed) {
           const taken = restoredPayload(this.model, claimed);
+          // What oidc-provider reads next, answered by the same statement.
+          if (claimed.grant_id && claimed.grant_payload !== null)
+            scope.knownPayloads.set(`${grantModel}\u0000${claimed.grant_id}`, {
+              id: claimed.grant_id,
+              payload: claimed.grant_payload,
+              grant_id: claimed.grant_id,
+            });
+          if (options.accountJson && claimed.grant_account_id !== null)
+            scope.accountsRead.set(claimed.grant_account_id, claimed.account_json);
           // Presented by another client, whom oidc-provider refuses next: it stays its client's.
           const giveBack = async () => {
             await statements.release(this.model, id, now);
@@ -382,6 +421,7 @@ export function createKnexAdapter(
     }
 
     async destroy(id: string): Promise<void> {
+      currentRequestScope()?.knownPayloads.delete(`${this.model}\u0000${id}`);
       if (this.model === interactionModel) {
         const scope = currentRequestScope();
         scope?.dropInteraction(id);
@@ -404,7 +444,9 @@ export function createKnexAdapter(
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {
-      await currentRequestScope()?.flush();
+      const scope = currentRequestScope();
+      scope?.knownPayloads.delete(`${grantModel}\u0000${grantId}`);
+      await scope?.flush();
       await db('oidc_payloads').where({ model: this.model, grant_id: grantId }).delete();
     }
 
@@ -542,6 +584,13 @@ function restoredPayload(
   return payload;
 }
 
+/** A claim's row (claimStatement): the code or token, its grant's payload and its account's JSON. */
+interface ClaimedRow extends PayloadRow {
+  grant_payload: string | null;
+  grant_account_id: string | null;
+  account_json: string | null;
+}
+
 interface PayloadRow {
   model: string;
   id: string;
@@ -575,4 +624,13 @@ export async function deleteExpiredPayloads(db: Knex): Promise<number> {
   for (const table of ['oidc_payloads', 'oidc_interactions'])
     deleted += await db(table).whereNotNull('expires_at').andWhere('expires_at', '<=', now).delete();
   return deleted;
+}
+
+/**
+ * The account that this request's claim of a code or refresh token read with it (AccountJsonQuery):
+ * the service's JSON text, null when the grant's account is gone, undefined when the request read no
+ * account `accountId` that way (then the service reads it itself).
+ */
+export function accountReadWithClaim(accountId: string): string | null | undefined {
+  return currentRequestScope()?.accountsRead.get(accountId);
 }

@@ -17,6 +17,8 @@
 //   write of its own reached the database after it took them: the client's retry is then not taken
 //   for a reuse. A request refused for the client's own mistake (a wrong PKCE verifier: 400) keeps
 //   them spent.
+// - The grant and the account read with a code or refresh token it took (see the adapter's `find`),
+//   which oidc-provider asks for next: no statement of their own.
 // - The interaction the resume endpoint took with its read (see the adapter's `find`): oidc-provider
 //   destroys it next, which then costs nothing. On the one path where it keeps the interaction for
 //   later (the browser is signed in as another account and is asked to sign out first), and when the
@@ -70,6 +72,13 @@ export interface KnownInteraction {
   expires_at: number | null;
 }
 
+/** A payload row read by another statement of this request (a claimed code's grant). */
+export interface KnownPayload {
+  id: string;
+  payload: string;
+  grant_id: string | null;
+}
+
 export interface ScopeWriters {
   payloads(writes: readonly PayloadWrite[]): Promise<void>;
   interaction(write: InteractionWrite): Promise<void>;
@@ -100,6 +109,16 @@ export class RequestScope {
   /** Interactions this request has read already, by their id. */
   readonly knownInteractions = new Map<string, KnownInteraction>();
   /**
+   * Payload rows another statement of this request read already (a claimed code's grant), by model
+   * and id; dropped when the request saves or deletes the row.
+   */
+  readonly knownPayloads = new Map<string, KnownPayload>();
+  /**
+   * Accounts read with a claimed code or refresh token, by account id: the service's JSON text, or
+   * null when there is no such account (knexAdapter.ts `accountReadWithClaim`).
+   */
+  readonly accountsRead = new Map<string, string | null>();
+  /**
    * Annexes of sessions this request deleted, by the session's uid: oidc-provider gives a session a
    * new id (deletes the row, saves it anew) when it signs in again, and the annex follows the session.
    */
@@ -122,6 +141,7 @@ export class RequestScope {
     const annex = write.annex ?? this.#held.get(key)?.annex;
     this.#held.delete(key);
     this.#held.set(key, { ...write, annex });
+    this.knownPayloads.delete(key);
     this.#writers = writers;
   }
 

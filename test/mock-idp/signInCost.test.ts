@@ -1,11 +1,12 @@
-// The mock's share of a complete federated sign-in costs at most 12 SQL statements (it was 30, then
-// 20, then 18): the account read once per request and carried from the sign-in form to the resume,
-// no armed-scenario statement when nothing is armed for the account, the sign-in form in the
+// The mock's share of a complete federated sign-in costs at most 10 SQL statements (it was 30, then
+// 20, then 18, then 12): the account read once per request and carried from the sign-in form to the
+// resume, no armed-scenario statement when nothing is armed for the account, the sign-in form in the
 // authorization endpoint's answer (no page of its own that reads the interaction again), no session
-// read when the code is redeemed, the code taken with its read and the interaction with the resume's
-// read, each request's payload writes stored in one statement, the trainer panel and clients not
-// re-read (the clients until the client registry changes). Interactions, codes and tokens stay in the
-// database, so a restart loses no sign-in in flight (restart.test.ts). A count, not a timing.
+// read when the code is redeemed, the code taken with its grant and account in one read and the
+// interaction with the resume's read, each request's payload writes stored in one statement, the
+// trainer panel and clients not re-read (the clients until the client registry changes).
+// Interactions, codes and tokens stay in the database, so a restart loses no sign-in in flight
+// (restart.test.ts). A count, not a timing.
 import test from 'ava';
 import { statementsExecuted } from '../../shared/database.ts';
 import { armScenario, signInAs } from '../helpers/flows.ts';
@@ -28,7 +29,7 @@ async function statementsFor(userId: string) {
   return { statements: statementsExecuted(system.mockDb) - before, page };
 }
 
-const perSignIn = 12;
+const perSignIn = 10;
 
 test.serial(`a complete sign-in costs the mock at most ${perSignIn} SQL statements`, async (t) => {
   // The first sign-in reads what the mock then keeps (the broker's client registration).

@@ -3,9 +3,13 @@
 // payload reads back whole though its row stores less.
 import test, { type ExecutionContext } from 'ava';
 import type { Knex } from 'knex';
-import { migrate, statementsExecuted } from '../../shared/database.ts';
+import { isPostgres, migrate, statementsExecuted } from '../../shared/database.ts';
 import { putClient } from '../../shared/oidc/clientStore.ts';
-import { createKnexAdapter, deleteExpiredPayloads } from '../../shared/oidc/knexAdapter.ts';
+import {
+  accountReadWithClaim,
+  createKnexAdapter,
+  deleteExpiredPayloads,
+} from '../../shared/oidc/knexAdapter.ts';
 import {
   clientRegistryVersionMigration,
   oidcInteractionsMigration,
@@ -326,6 +330,70 @@ function conformance(backend: Backend) {
       t.is((error as { error?: string }).error, 'invalid_grant');
     }, codeRedemption);
   });
+
+  conformanceTest(
+    "the token endpoint reads a code's grant and account in the statement that takes it",
+    async (t) => {
+      // A service's own accounts, read as one JSON text (AccountJsonQuery).
+      await db.schema.createTable('claim_test_accounts', (table) => {
+        table.string('id').primary();
+        table.string('name');
+      });
+      await db('claim_test_accounts').insert({ id: 'acct-1', name: 'Ann Example' });
+      const accountJson = (idSql: string) =>
+        isPostgres(db)
+          ? `(select json_build_object('name', x.name)::text from claim_test_accounts x where x.id = ${idSql})`
+          : `(select json_object('name', x.name) from claim_test_accounts x where x.id = ${idSql})`;
+      const Adapter = createKnexAdapter(db, undefined, { accountJson });
+      const grants = new Adapter('Grant');
+      const codes = new Adapter('AuthorizationCode');
+      await grants.upsert('g-read', { accountId: 'acct-1', clientId: 'app', jti: 'g-read' }, 600);
+      for (const id of ['c-read-1', 'c-read-2', 'c-read-3'])
+        await codes.upsert(id, { grantId: 'g-read', accountId: 'acct-1', clientId: 'app', jti: id }, 60);
+
+      const redeem = (code: string) =>
+        withRequestScope(async () => {
+          const before = statementsExecuted(db);
+          const taken = await codes.find(code);
+          const grant = await grants.find('g-read');
+          const account = accountReadWithClaim('acct-1');
+          return { taken, grant, account, statements: statementsExecuted(db) - before };
+        }, codeRedemption);
+
+      const first = await redeem('c-read-1');
+      t.like(first.taken, { jti: 'c-read-1', grantId: 'g-read' });
+      t.like(first.grant, { jti: 'g-read', accountId: 'acct-1', clientId: 'app' });
+      t.deepEqual(JSON.parse(String(first.account)), { name: 'Ann Example' });
+      t.is(first.statements, 1, 'the code, its grant and its account in one statement');
+
+      // The account as it is when the code is taken: a change made after the code was issued shows.
+      await db('claim_test_accounts').where({ id: 'acct-1' }).update({ name: 'Ann Changed' });
+      t.deepEqual(JSON.parse(String((await redeem('c-read-2')).account)), { name: 'Ann Changed' });
+
+      // An account gone is read as gone (null), not left for another read.
+      await db('claim_test_accounts').where({ id: 'acct-1' }).delete();
+      const gone = await redeem('c-read-3');
+      t.like(gone.taken, { jti: 'c-read-3' });
+      t.is(gone.account, null);
+
+      // An expired grant is not answered: the grant's own read then finds nothing either.
+      await codes.upsert(
+        'c-read-4',
+        { grantId: 'g-read', accountId: 'acct-1', clientId: 'app', jti: 'c-read-4' },
+        60,
+      );
+      await db('oidc_payloads')
+        .where({ model: 'Grant', id: 'g-read' })
+        .update({ expires_at: Date.now() - 1000 });
+      const expired = await redeem('c-read-4');
+      t.is(expired.grant, undefined);
+      t.is(expired.account, undefined, 'no account read for an expired grant');
+
+      // Outside the token endpoint nothing is read with a code.
+      t.is(accountReadWithClaim('acct-1'), undefined);
+      await db.schema.dropTable('claim_test_accounts');
+    },
+  );
 
   conformanceTest(
     'a token request that fails gives its code back; one refused for the client keeps it spent',
