@@ -187,7 +187,12 @@ async function assembleIssuer(
   });
   provider.use(bodyParserFor(['/interaction/']));
   const pendingSignIns = createPendingSignInStore(db);
-  const startSignIn = upstreamSignInStarter({ issuer: config.issuer, connector, pendingSignIns });
+  const startSignIn = upstreamSignInStarter({
+    issuer: config.issuer,
+    connector,
+    pendingSignIns,
+    secureCookies: config.secureCookies,
+  });
   provider.use(straightToUpstream(startSignIn, logger));
   provider.use(
     interactionRoutes({

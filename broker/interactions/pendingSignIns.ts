@@ -27,6 +27,8 @@ interface StoredPendingSignIn {
 }
 
 export interface PendingSignInStore {
+  /** How long a pending sign-in waits for its callback. */
+  readonly lifetimeMs: number;
   /** Keeps the sign-in with its interaction; false if the interaction is not stored (expired). */
   save(pending: PendingSignIn): Promise<boolean>;
   /** The pending sign-in for `state`, taken in the same statement; undefined if unknown or expired. */
@@ -54,6 +56,7 @@ export function createPendingSignInStore(
   // Shorter than the interaction's hour: a sign-in at NHSmail left for longer starts again.
   const lifetimeMs = options.lifetimeMs ?? 15 * 60 * 1000;
   return {
+    lifetimeMs,
     save(pending) {
       const stored: StoredPendingSignIn = {
         connectorData: pending.connectorData,

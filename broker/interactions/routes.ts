@@ -5,10 +5,11 @@
 //   GET /interaction/:uid     start the NHSmail sign-in again for a pending authorization (the
 //                             "Try again" link, or when starting at /auth failed), or grant a
 //                             signed-in user's first-party consent at once
-//   GET /upstream/callback    NHSmail's redirect back (the one registered redirect URI): forwards the
-//                             browser to the interaction its `state` names, where the interaction
-//                             cookie is sent
-//   GET /interaction/:uid/callback   take the pending sign-in, validate, gate, audit, finish
+//   GET /upstream/callback    NHSmail's redirect back (the one registered redirect URI): in the
+//                             browser that started the sign-in, take the pending sign-in, validate,
+//                             gate, audit, finish; in any other, forward to the interaction its
+//                             `state` names, where the interaction cookie is sent
+//   GET /interaction/:uid/callback   the same, for a browser the interaction cookie binds
 //
 // Every refusal is a SignInRefused, audited and shown by one middleware (signInRefused.ts).
 import Router from '@koa/router';
@@ -23,10 +24,15 @@ import type { BrokerConfig } from '../config.ts';
 import { type UpstreamConnector, UpstreamError } from '../upstream/connector.ts';
 import { finishFirstPartyConsent } from './consent.ts';
 import { type UpstreamSessionResult, upstreamSessionOf } from '../logout/upstreamSessions.ts';
-import { interactionUidOf, type PendingSignInStore } from './pendingSignIns.ts';
+import { interactionUidOf, type PendingSignIn, type PendingSignInStore } from './pendingSignIns.ts';
 import { clearReauthentication } from './reauthentication.ts';
 import { SignInRefused, signInRefusals } from './signInRefused.ts';
-import { type Interaction, type StartUpstreamSignIn, upstreamCallbackPath } from './upstreamSignIn.ts';
+import {
+  type Interaction,
+  type StartUpstreamSignIn,
+  startedHere,
+  upstreamCallbackPath,
+} from './upstreamSignIn.ts';
 
 export function interactionRoutes(options: {
   config: BrokerConfig;
@@ -54,25 +60,39 @@ export function interactionRoutes(options: {
     ctx.redirect(url.href);
   });
 
-  // oidc-provider scopes its interaction cookie to /interaction/<uid>, so the browser must come back
-  // below that path for the sign-in to be bound to it.
+  // NHSmail's redirect back. The browser that started this sign-in (its signed mark, upstreamSignIn.ts)
+  // completes it here. Any other goes on below /interaction/<uid>, the path oidc-provider scopes its
+  // interaction cookie to, which binds the sign-in to the browser there.
   router.get(upstreamCallbackPath, async (ctx) => {
-    const uid = interactionUidOf(typeof ctx.query.state === 'string' ? ctx.query.state : '');
+    const state = typeof ctx.query.state === 'string' ? ctx.query.state : '';
+    const uid = interactionUidOf(state);
     if (!uid) throw new SignInRefused('state_unknown', { status: 400 });
-    ctx.redirect(`/interaction/${encodeURIComponent(uid)}/callback?${ctx.querystring}`);
+    if (!startedHere(ctx, state)) {
+      ctx.redirect(`/interaction/${encodeURIComponent(uid)}/callback?${ctx.querystring}`);
+      return;
+    }
+    // Single use: whoever takes the pending sign-in owns the callback. The take reads the interaction
+    // too, so interactionOf below costs no statement.
+    const pending = await pendingSignIns.take(state);
+    if (!pending) throw new SignInRefused('state_unknown', { status: 400 });
+    await completeSignIn(ctx, pending, await interactionOf(ctx, pending.interactionUid));
   });
 
   router.get('/interaction/:uid/callback', async (ctx) => {
     const state = typeof ctx.query.state === 'string' ? ctx.query.state : '';
-    // Single use: whoever takes the pending sign-in owns the callback. The take reads the interaction
-    // too, so currentInteraction below costs no statement.
     const pending = state ? await pendingSignIns.take(state) : undefined;
     if (!pending) throw new SignInRefused('state_unknown', { status: 400 });
-    const interaction = await currentInteraction(ctx);
-    const clientId = String(interaction.params.client_id);
-    if (interaction.uid !== pending.interactionUid || ctx.params.uid !== pending.interactionUid)
+    const interaction = await interactionOf(ctx);
+    if (interaction.uid !== pending.interactionUid || ctx.params.uid !== pending.interactionUid) {
+      const clientId = String(interaction.params.client_id);
       throw new SignInRefused('interaction_mismatch', { status: 400, audit: { clientId } });
+    }
+    await completeSignIn(ctx, pending, interaction);
+  });
 
+  /** NHSmail's answer for `pending`: validate, gate, audit, finish. */
+  const completeSignIn = async (ctx: Context, pending: PendingSignIn, interaction: Interaction) => {
+    const clientId = String(interaction.params.client_id);
     // What NHSmail redirected to: the registered callback URL with its query.
     const identity = await connector
       .finishSignIn(new URL(`${callbackUrl}?${ctx.querystring}`), pending)
@@ -91,17 +111,38 @@ export function interactionRoutes(options: {
     });
     clearReauthentication(ctx);
     await finishLogin(ctx, interaction, decision.account, upstreamSessionOf(identity));
-  });
+  };
 
-  /** The browser's interaction; none at all means a callback opened in a browser that never started it. */
-  const currentInteraction = (ctx: Context): Promise<Interaction> =>
-    provider.interactionDetails(ctx.req, ctx.res).catch((caught: unknown) => {
+  /**
+   * The interaction the browser's interaction cookie names or, for a browser that started the sign-in
+   * (its mark checked), interaction `uid`, checked as oidc-provider's interactionDetails checks it. None
+   * at all means a callback opened in a browser that never started it.
+   */
+  const interactionOf = (ctx: Context, uid?: string): Promise<Interaction> =>
+    (uid === undefined
+      ? provider.interactionDetails(ctx.req, ctx.res)
+      : markedInteraction(provider, uid)
+    ).catch((caught: unknown) => {
       // Login CSRF, or a link copied to another browser. The pending sign-in is spent either way.
       if (caught instanceof errors.SessionNotFound) throw new SignInRefused('login_csrf', { status: 400 });
       throw caught;
     });
 
   return router;
+}
+
+/** Interaction `uid` as interactionDetails answers it, found without the interaction cookie. */
+async function markedInteraction(provider: Provider, uid: string): Promise<Interaction> {
+  const interaction = await provider.Interaction.find(uid);
+  if (!interaction) throw new errors.SessionNotFound('interaction session not found');
+  const signedIn = interaction.session;
+  if (signedIn?.uid) {
+    // The browser's session when the sign-in began must still be the same account's.
+    const session = await provider.Session.findByUid(signedIn.uid);
+    if (session?.accountId !== signedIn.accountId)
+      throw new errors.SessionNotFound('session not found or its principal changed');
+  }
+  return interaction;
 }
 
 function refuseUpstream(audit: { clientId: string }, retryHref: string) {

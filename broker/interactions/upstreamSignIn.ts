@@ -19,10 +19,40 @@ export type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
 /** Where to send the browser for `interaction`; throws the connector's UpstreamError when it cannot. */
 export type StartUpstreamSignIn = (ctx: Context, interaction: Interaction) => Promise<URL>;
 
+/**
+ * The browser that started a sign-in, marked by a signed cookie holding its `state`, sent only to the
+ * NHSmail callback. With it the callback completes the sign-in where it lands; without it (another
+ * tab started a later sign-in, or the sign-in began before the cookie existed) the callback forwards
+ * the browser to its interaction's path, where oidc-provider's interaction cookie binds it instead
+ * (routes.ts).
+ */
+const startedHereCookie = 'cqrs_broker_upstream_state';
+
+function markStartedHere(ctx: Context, state: string, secure: boolean, lifetimeMs: number): void {
+  ctx.cookies.set(startedHereCookie, state, {
+    signed: true,
+    httpOnly: true,
+    sameSite: 'lax',
+    secure,
+    path: upstreamCallbackPath,
+    maxAge: lifetimeMs,
+    overwrite: true,
+  });
+}
+
+/** Whether this browser started the sign-in that `state` names; the mark is spent either way. */
+export function startedHere(ctx: Context, state: string): boolean {
+  const marked = ctx.cookies.get(startedHereCookie, { signed: true });
+  if (marked === undefined) return false;
+  ctx.cookies.set(startedHereCookie, null, { path: upstreamCallbackPath, overwrite: true });
+  return marked === state;
+}
+
 export function upstreamSignInStarter(options: {
   issuer: string;
   connector: UpstreamConnector;
   pendingSignIns: PendingSignInStore;
+  secureCookies: boolean;
 }): StartUpstreamSignIn {
   const { connector, pendingSignIns } = options;
   const redirectUri = `${options.issuer}${upstreamCallbackPath}`;
@@ -45,6 +75,7 @@ export function upstreamSignInStarter(options: {
       interactionUid: interaction.uid,
       connectorData: started.connectorData,
     });
+    markStartedHere(ctx, state, options.secureCookies, pendingSignIns.lifetimeMs);
     return started.url;
   };
 }

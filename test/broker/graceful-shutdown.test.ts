@@ -95,11 +95,11 @@ test('SIGTERM lets a sign-in in flight complete, then the broker exits 0', async
       { username: 'jane.smith@nhs.net', password: seededPassword },
       { follow: false },
     );
-    // NHSmail → /upstream/callback → /interaction/<uid>/callback, which calls the mock's token endpoint.
+    // NHSmail → /upstream/callback, which calls the mock's token endpoint.
     const callback = await redirectsUntil(
       session,
       submitted,
-      (url) => url.origin === brokerUrl && /^\/interaction\/[^/]+\/callback$/.test(url.pathname),
+      (url) => url.origin === brokerUrl && url.pathname === '/upstream/callback',
     );
 
     // The broker's token call reaches the mock, which holds it: the callback is now in flight.
@@ -121,7 +121,7 @@ test('SIGTERM lets a sign-in in flight complete, then the broker exits 0', async
     );
     t.is(await exited, 0, output.text);
     t.regex(output.text, /stopping: finishing requests in flight/);
-    t.regex(output.text, /"path":"\/interaction\/[^/"]+\/callback","status":30[23]/);
+    t.regex(output.text, /"path":"\/upstream\/callback","status":30[23]/);
     t.regex(output.text, /"msg":"stopped"/);
     await t.throwsAsync(() => fetch(`${brokerUrl}/healthz`), undefined, 'nothing listens after the stop');
   } finally {

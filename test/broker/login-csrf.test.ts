@@ -1,6 +1,8 @@
 // Issue 8.6: another browser's genuine NHSmail callback, opened in a browser that never started the
 // sign-in (login CSRF, or a copied link), is refused, audited with its own outcome and the
 // correlation id that the page shows, and spends the callback so that neither browser can use it.
+// The browser that started a sign-in carries a signed mark to the callback and finishes there; any
+// other callback goes on to its interaction's path, where oidc-provider's interaction cookie decides.
 import test from 'ava';
 import { seededPassword } from '../../seeds/personas.ts';
 import { openNhsmailSignIn } from '../helpers/flows.ts';
@@ -13,6 +15,11 @@ test.after.always(() => system.close());
 /** Signs in at NHSmail in `session` and stops before the browser would load the broker's callback. */
 async function upstreamCallbackOf(session: HttpSession): Promise<string> {
   const { page } = await openNhsmailSignIn(system, session);
+  return callbackAfterSignIn(session, page);
+}
+
+/** Signs in on NHSmail's form `page`; the broker callback NHSmail then redirects to, not yet loaded. */
+async function callbackAfterSignIn(session: HttpSession, page: Page): Promise<string> {
   let response: Page = await session.submit(
     page,
     'form:has(input[name=password])',
@@ -20,10 +27,11 @@ async function upstreamCallbackOf(session: HttpSession): Promise<string> {
     { follow: false },
   );
   for (let hop = 0; hop < 10; hop += 1) {
-    if (response.url.startsWith(`${system.brokerUrl}/upstream/callback`)) return response.url;
     const location = response.headers.get('location');
     if (!location) break;
-    response = await session.get(new URL(location, response.url).href, { follow: false });
+    const next = new URL(location, response.url).href;
+    if (next.startsWith(`${system.brokerUrl}/upstream/callback`)) return next;
+    response = await session.get(next, { follow: false });
   }
   throw new Error(`no upstream callback; stopped at ${response.url}`);
 }
@@ -43,4 +51,44 @@ test('a callback opened in a browser that never started the sign-in is refused a
     `${system.appUrl}/`,
     'the victim is not signed in',
   );
+});
+
+test('the browser that started a sign-in finishes it at the callback; an earlier tab goes on to its interaction', async (t) => {
+  const browser = new HttpSession();
+  // Two tabs of one browser at NHSmail's form; the later one's mark is the browser's.
+  const earlier = await openNhsmailSignIn(system, browser);
+  const later = await openNhsmailSignIn(system, browser);
+  const earlierCallback = await callbackAfterSignIn(browser, earlier.page);
+  const laterCallback = await callbackAfterSignIn(browser, later.page);
+
+  const finished = await browser.get(laterCallback, { follow: false });
+  t.is(finished.status, 303);
+  t.regex(
+    finished.headers.get('location') ?? '',
+    /\/auth\/[^/?]+$/,
+    'on to the authorization resume at once',
+  );
+
+  const forwarded = await browser.get(earlierCallback, { follow: false });
+  t.is(forwarded.status, 302);
+  const hop = new URL(forwarded.headers.get('location') ?? '', forwarded.url);
+  t.regex(hop.pathname, /^\/interaction\/[^/]+\/callback$/);
+  const resumed = await browser.get(hop.href, { follow: false });
+  t.is(resumed.status, 303, 'the interaction cookie binds the earlier tab');
+  t.regex(resumed.headers.get('location') ?? '', /\/auth\/[^/?]+$/);
+});
+
+test('a mark the broker did not sign binds no browser to a sign-in', async (t) => {
+  const attackerCallback = await upstreamCallbackOf(new HttpSession());
+  const state = new URL(attackerCallback).searchParams.get('state') ?? '';
+  const victim = new HttpSession();
+  await victim.jar.setCookie(
+    `cqrs_broker_upstream_state=${state}; Path=/upstream/callback`,
+    `${system.brokerUrl}/upstream/callback`,
+  );
+  const page = await victim.get(attackerCallback);
+  t.is(page.status, 400);
+  const correlationId = page.$('[data-testid=correlation-id]').text().trim();
+  const [event] = await system.broker.audit.recent({ limit: 1, correlationId });
+  t.is(event?.outcome, 'login_csrf');
 });

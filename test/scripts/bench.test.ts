@@ -52,13 +52,12 @@ test('bench --quick writes JSON, markdown and SVG with numbers for every phase a
     t.true(phase.services['mock-idp'].cpuMsPerOperation > 0);
     t.true(Number.isFinite(phase.databaseBytesPerSignIn.broker));
   }
-  // One sign-in at a time, the broker's CPU request by request: each of the five requests a sign-in
+  // One sign-in at a time, the broker's CPU request by request: each of the four requests a sign-in
   // makes to it, once per sign-in; not measured where sign-ins overlap.
   const [single, concurrent] = result.signIns;
   t.deepEqual((single?.brokerCpuByRequest ?? []).map((row) => [row.request, row.perSignIn]).sort(), [
     ['GET /auth', 1],
     ['GET /auth/<id>', 1],
-    ['GET /interaction/<id>/callback', 1],
     ['GET /upstream/callback', 1],
     ['POST /token', 1],
   ]);

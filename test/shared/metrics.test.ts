@@ -66,7 +66,7 @@ test.serial('a sign-in moves the counters of all three services', async (t) => {
   t.true(
     sample(
       broker,
-      'cqrs_broker_http_request_duration_seconds_count{method="GET",route="/interaction/:uid/callback",status="303"}',
+      'cqrs_broker_http_request_duration_seconds_count{method="GET",route="/upstream/callback",status="303"}',
     ) >= 1,
     'durations are labelled by route template',
   );
