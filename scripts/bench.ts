@@ -151,6 +151,7 @@ async function main(): Promise<number> {
         seconds: options.seconds,
         warmUpSignIns: options.quick ? 1 : warmUpSignIns,
         reference: measured.signIns.find((phase) => phase.concurrency === concurrency),
+        oneAtATimeReference: measured.signIns.find((phase) => phase.brokerCpuByRequest),
         signal: interruption.signal,
       });
     }
@@ -220,6 +221,10 @@ function printSummary(result: BenchResult, outDir: string, files: string[]): voi
       `  floor, ${floor.concurrency} concurrent: ${floor.signInsPerSecond} sign-ins/s, p99 ${floor.latencyMs.p99 ?? 'n/a'} ms, ${floor.errors} errors; per sign-in: bare broker ${floor.services['bare-broker'].cpuMsPerOperation} CPU-ms, bare upstream ${floor.services['bare-upstream'].cpuMsPerOperation} CPU-ms`,
       `  CPU per sign-in over the floor's: broker ${ratio(floor.cpuRatio.broker)}, mock ${ratio(floor.cpuRatio['mock-idp'])}`,
     );
+    if (floor.oneAtATime)
+      lines.push(
+        `  one sign-in at a time, broker CPU over the bare broker's: ${ratio(floor.oneAtATime.cpuRatio)}`,
+      );
   }
   lines.push('');
   process.stdout.write(lines.join('\n'));

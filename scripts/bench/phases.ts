@@ -38,7 +38,7 @@ function requestName(method: string, url: string): string {
  * with one sign-in at a time, when nothing else of the benchmark runs meanwhile; /proc counts in
  * ticks of 10 ms, so a request's figure is an average over the phase's many.
  */
-function brokerCpuByRequest(broker: { url: string; pid: number }) {
+export function brokerCpuByRequest(broker: { url: string; pid: number }) {
   const totals = new Map<string, { count: number; cpuMs: number }>();
   const observe: RequestObserver = async ({ method, url }, send) => {
     if (!url.startsWith(broker.url)) return send();

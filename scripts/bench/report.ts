@@ -4,6 +4,7 @@ import path from 'node:path';
 import { renderChart } from './chart.ts';
 import { serviceNames } from './options.ts';
 import type { BenchResult } from './result.ts';
+import type { FloorResult } from './floor/phase.ts';
 
 const show = (value: number | null | undefined, digits = 0) =>
   value === null || value === undefined ? 'n/a' : value.toFixed(digits);
@@ -51,6 +52,27 @@ function floorSection(result: BenchResult): string[] {
     '',
     `Broker CPU per sign-in / bare broker CPU per sign-in: **${ratio(floor.cpuRatio.broker)}**; mock / bare upstream: **${ratio(floor.cpuRatio['mock-idp'])}**.`,
     `The bare pair started in ${floor.startupMs['bare-upstream']} ms (upstream) and ${floor.startupMs['bare-broker']} ms (broker); RSS after the phase ${show(bareBroker.rssMiB, 1)} and ${show(bareUpstream.rssMiB, 1)} MiB.`,
+    ...floorByRequest(floor, ratio),
+  ];
+}
+
+/** The bare broker's CPU by request, one sign-in at a time, when the run measured it. */
+function floorByRequest(floor: FloorResult, ratio: (value: number | null) => string): string[] {
+  const { oneAtATime } = floor;
+  if (!oneAtATime) return [];
+  const total = oneAtATime.brokerCpuByRequest.reduce((sum, row) => sum + row.cpuMsPerSignIn, 0);
+  return [
+    '',
+    `One sign-in at a time for ${oneAtATime.signIns} sign-ins, measured as the broker's by request above:`,
+    '',
+    '| bare broker request | per sign-in | bare broker CPU-ms per sign-in |',
+    '|---|---:|---:|',
+    ...oneAtATime.brokerCpuByRequest.map(
+      (row) => `| \`${row.request}\` | ${row.perSignIn} | ${row.cpuMsPerSignIn.toFixed(2)} |`,
+    ),
+    `| all requests to the bare broker | | ${total.toFixed(2)} |`,
+    '',
+    `Broker CPU per sign-in / bare broker CPU per sign-in, one at a time: **${ratio(oneAtATime.cpuRatio)}**.`,
   ];
 }
 

@@ -91,6 +91,19 @@ test('bench --quick writes JSON, markdown and SVG with numbers for every phase a
   t.true((floor.cpuRatio.broker ?? 0) > 0);
   t.true((floor.cpuRatio['mock-idp'] ?? 0) > 0);
   t.true(stdout.includes(`floor, 4 concurrent: ${floor.signInsPerSecond} sign-ins/s`));
+  // The run has a one-at-a-time phase, so the bare broker is measured by request too: the five
+  // requests of its sign-in (oidc-provider's interaction page included), once each.
+  const bareOne = floor.oneAtATime;
+  if (!bareOne) return t.fail('results.json has no one-at-a-time floor');
+  t.true(bareOne.signIns > 0);
+  t.deepEqual(bareOne.brokerCpuByRequest.map((row) => [row.request, row.perSignIn]).sort(), [
+    ['GET /auth', 1],
+    ['GET /auth/<id>', 1],
+    ['GET /callback', 1],
+    ['GET /interaction/<id>', 1],
+    ['POST /token', 1],
+  ]);
+  t.true((bareOne.cpuRatio ?? 0) > 0);
 
   const markdown = await readFile(path.join(outDir, 'report.md'), 'utf8');
   for (const phase of result.signIns) {
@@ -110,6 +123,11 @@ test('bench --quick writes JSON, markdown and SVG with numbers for every phase a
   t.true(
     markdown.includes(
       `Broker CPU per sign-in / bare broker CPU per sign-in: **${floor.cpuRatio.broker?.toFixed(2)}×**`,
+    ),
+  );
+  t.true(
+    markdown.includes(
+      `Broker CPU per sign-in / bare broker CPU per sign-in, one at a time: **${bareOne.cpuRatio?.toFixed(2)}×**`,
     ),
   );
 

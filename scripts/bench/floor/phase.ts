@@ -2,9 +2,9 @@
 // client) against the bare pair, at one concurrency for the same time, with each bare process's CPU
 // and memory read from /proc; and the real services' CPU per sign-in over the bare pair's.
 import { runLoad } from '../load.ts';
-import { personaFor, signInLoad, warmUp } from '../phases.ts';
+import { brokerCpuByRequest, personaFor, signInLoad, warmUp } from '../phases.ts';
 import { cpuMilliseconds, memory } from '../processStats.ts';
-import type { SignInLoad, SignInPhase } from '../result.ts';
+import type { RequestCost, SignInLoad, SignInPhase } from '../result.ts';
 import { signIn } from '../signIn.ts';
 import type { Floor, FloorServiceName } from './start.ts';
 
@@ -23,6 +23,12 @@ export interface FloorResult extends SignInLoad {
    * run: broker / bare broker, mock / bare upstream. null when either is missing or zero.
    */
   cpuRatio: { broker: number | null; 'mock-idp': number | null };
+  /**
+   * When the run has a one-at-a-time phase: the bare broker's CPU by request, one sign-in at a time
+   * for the same time, beside the broker's (SignInPhase.brokerCpuByRequest), with the ratio of the
+   * two totals.
+   */
+  oneAtATime?: { signIns: number; brokerCpuByRequest: RequestCost[]; cpuRatio: number | null };
 }
 
 /** 10 concurrent when the run has that phase, else the highest concurrency it has. */
@@ -42,6 +48,8 @@ export async function floorPhase(
     warmUpSignIns: number;
     /** The real services' phase at the same concurrency, for the ratios. */
     reference: SignInPhase | undefined;
+    /** The real services' one-at-a-time phase, when the run has one: the floor gets one too. */
+    oneAtATimeReference?: SignInPhase | undefined;
     signal: AbortSignal;
   },
 ): Promise<FloorResult> {
@@ -67,8 +75,12 @@ export async function floorPhase(
       peakRssMiB: round(peakRssMiB),
     };
   }) as [FloorCost, FloorCost];
+  const oneAtATime = options.oneAtATimeReference
+    ? await floorOneAtATime(floor, seconds, options.oneAtATimeReference, options.signal)
+    : undefined;
   return {
     ...signInLoad(concurrency, load),
+    ...(oneAtATime ? { oneAtATime } : {}),
     services: { 'bare-broker': broker, 'bare-upstream': upstream },
     startupMs: {
       'bare-broker': Math.round(floor.broker.startupMs),
@@ -78,5 +90,33 @@ export async function floorPhase(
       broker: ratio(reference?.services.broker.cpuMsPerOperation, broker.cpuMsPerOperation),
       'mock-idp': ratio(reference?.services['mock-idp'].cpuMsPerOperation, upstream.cpuMsPerOperation),
     },
+  };
+}
+
+/** The bare broker's CPU by request with one sign-in at a time, as phases.ts measures the broker's. */
+async function floorOneAtATime(
+  floor: Floor,
+  seconds: number,
+  reference: SignInPhase,
+  signal: AbortSignal,
+): Promise<FloorResult['oneAtATime']> {
+  const byRequest = brokerCpuByRequest(floor.broker);
+  const load = await runLoad({
+    label: 'floor, 1 concurrent',
+    concurrency: 1,
+    seconds,
+    signal,
+    operation: async (_worker, index) => {
+      await signIn(floor.client, personaFor(index), { observe: byRequest.observe });
+    },
+  });
+  if (load.completed === 0) return undefined;
+  const rows = byRequest.perSignIn(load.completed);
+  const total = (costs: RequestCost[] | undefined) =>
+    (costs ?? []).reduce((sum, row) => sum + row.cpuMsPerSignIn, 0);
+  return {
+    signIns: load.completed,
+    brokerCpuByRequest: rows,
+    cpuRatio: ratio(total(reference.brokerCpuByRequest), total(rows)),
   };
 }
