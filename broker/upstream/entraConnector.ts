@@ -77,6 +77,8 @@ export class EntraConnector implements UpstreamConnector {
   private readonly settings: UpstreamSettings;
   private configuration: Promise<oidc.Configuration> | undefined;
   private jwks: ReturnType<typeof createRemoteJWKSet> | undefined;
+  /** The discovered issuer, kept: serverMetadata() copies the whole document on every call. */
+  private issuer: string | undefined;
 
   constructor(settings: UpstreamSettings) {
     this.settings = settings;
@@ -97,8 +99,9 @@ export class EntraConnector implements UpstreamConnector {
         { execute: allowHttp ? [oidc.allowInsecureRequests] : [], timeout: Math.ceil(timeoutMs / 1000) },
       );
       configuration.timeout = Math.ceil(timeoutMs / 1000);
-      const jwksUri = configuration.serverMetadata().jwks_uri;
+      const { jwks_uri: jwksUri, issuer: discoveredIssuer } = configuration.serverMetadata();
       if (!jwksUri) throw new Error('upstream discovery has no jwks_uri');
+      this.issuer = discoveredIssuer;
       this.jwks = createRemoteJWKSet(new URL(jwksUri), {
         timeoutDuration: timeoutMs,
         cooldownDuration: this.settings.jwksCooldownSeconds * 1000,
@@ -176,10 +179,11 @@ export class EntraConnector implements UpstreamConnector {
         idTokenExpected: true,
       });
       const idToken = tokens.id_token;
-      if (!idToken || !this.jwks) throw new UpstreamError('invalid_response', 'id_token_missing');
+      if (!idToken || !this.jwks || !this.issuer)
+        throw new UpstreamError('invalid_response', 'id_token_missing');
       // openid-client trusts the token endpoint's TLS for the id_token; we also verify its signature.
       await jwtVerify(idToken, this.jwks, {
-        issuer: configuration.serverMetadata().issuer,
+        issuer: this.issuer,
         audience: this.settings.clientId,
         algorithms: ['RS256'],
         clockTolerance: this.settings.clockToleranceSeconds,
