@@ -1,6 +1,7 @@
 // Prometheus metrics for the broker's operators, on the shared registry (shared/http/metrics.ts):
 // sign-in decisions by outcome (the same codes as the audit trail), the upstream token call's latency,
-// tokens issued by grant type and refresh-token reuse detections (from oidc-provider's events).
+// tokens issued by grant type and refresh-token reuse detections (from oidc-provider's events), and
+// back-channel logout deliveries to apps by outcome (from the audit trail too).
 import type { Knex } from 'knex';
 import type Provider from 'oidc-provider';
 import type { KoaContextWithOIDC } from 'oidc-provider';
@@ -17,6 +18,8 @@ export interface BrokerMetrics extends ServiceMetrics {
   /** Counts tokens issued and refresh-token reuse from the issuer's events. */
   watchIssuer(provider: Provider): void;
 }
+
+const deliveryOutcomes = new Set(['delivered', 'delivery_retry', 'delivery_failed']);
 
 export function createMetrics(options: { db: Knex; token: string | undefined }): BrokerMetrics {
   const service = createServiceMetrics({ prefix: 'cqrs_broker_', ...options });
@@ -40,6 +43,12 @@ export function createMetrics(options: { db: Knex; token: string | undefined }):
     labelNames: ['grant_type'] as const,
     registers,
   });
+  const logoutDeliveries = new Counter({
+    name: 'cqrs_broker_backchannel_logout_deliveries_total',
+    help: 'Back-channel logout attempts this instance made, by outcome: delivered, delivery_retry (failed, to be tried again) or delivery_failed (given up)',
+    labelNames: ['outcome'] as const,
+    registers,
+  });
   const refreshReuse = new Counter({
     name: 'cqrs_broker_refresh_token_reuse_total',
     help: 'Rotated refresh tokens presented again (the grant is revoked each time)',
@@ -49,6 +58,9 @@ export function createMetrics(options: { db: Knex; token: string | undefined }):
     ...service,
     observe(event) {
       if (event.event === 'sign_in') signIns.inc({ outcome: event.outcome });
+      // The delivery outcomes of broker/logout/delivery.ts; a user's own sign-out is a logout too.
+      else if (event.event === 'logout' && deliveryOutcomes.has(event.outcome))
+        logoutDeliveries.inc({ outcome: event.outcome });
     },
     timeUpstream(connector) {
       const finishSignIn: UpstreamConnector['finishSignIn'] = async (callbackUrl, pending) => {

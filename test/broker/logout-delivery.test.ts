@@ -18,10 +18,28 @@ import { startSystem, type TestSystem } from '../helpers/system.ts';
 
 let system: TestSystem;
 let host: RelyingPartyHost;
+const metricsToken = 'logout-delivery-metrics-token';
+
+/** The broker's count of back-channel logout attempts with `outcome`, from GET /metrics. */
+async function deliveriesCounted(outcome: string): Promise<number> {
+  const response = await fetch(`${system.brokerUrl}/metrics`, {
+    headers: { authorization: `Bearer ${metricsToken}` },
+  });
+  const line = new RegExp(
+    `^cqrs_broker_backchannel_logout_deliveries_total\\{outcome="${outcome}"\\} (\\d+)$`,
+    'm',
+  );
+  return Number(line.exec(await response.text())?.[1] ?? 0);
+}
 test.before(async () => {
   // Short backoff so that the retry window is seconds: 150, 300, 600, 1200 ms between five attempts.
   system = await startSystem({
-    env: { LOGOUT_POLL_MS: '100', LOGOUT_RETRY_BASE_MS: '150', LOGOUT_MAX_ATTEMPTS: '5' },
+    env: {
+      LOGOUT_POLL_MS: '100',
+      LOGOUT_RETRY_BASE_MS: '150',
+      LOGOUT_MAX_ATTEMPTS: '5',
+      METRICS_TOKEN: metricsToken,
+    },
   });
   host = await startRelyingPartyHost();
 });
@@ -111,6 +129,9 @@ test('an app that was down gets its logout token when it comes back within the r
   );
   const delivered = (await deliveryEvents(client.clientId)).find((event) => event.outcome === 'delivered');
   t.notRegex(delivered?.detail ?? '', /attempt 1 of/, 'delivered on a retry');
+  // Operators see it at /metrics too (both tests' attempts count there).
+  t.true((await deliveriesCounted('delivered')) >= 1);
+  t.true((await deliveriesCounted('delivery_retry')) >= 1);
 });
 
 test('an app that stays down is given up on after the last attempt, and the failure is audited', async (t) => {
@@ -138,4 +159,6 @@ test('an app that stays down is given up on after the last attempt, and the fail
     .count({ count: '*' })
     .first();
   t.is(Number(pending?.count), 0, 'nothing left in the outbox');
+  t.true((await deliveriesCounted('delivery_failed')) >= 1);
+  t.true((await deliveriesCounted('delivery_retry')) >= 4);
 });
