@@ -68,8 +68,28 @@ function countStatements(db: Knex): Knex {
 }
 
 /** A service passes its logger so that knex's own messages join its log (see driverLog). */
-export function createDatabase(options: DatabaseOptions, logger?: Logger): Knex {
-  return countStatements(openDatabase(options, logger ? driverLog(logger) : undefined));
+/** Where a command-line tool sends knex's own messages: their first line each, and their level. */
+export type DriverMessages = (level: 'warn' | 'error', message: string) => void;
+
+/**
+ * `log`: the service's logger, or a command-line tool's sink for knex's own messages. Without either,
+ * knex prints them itself, stack traces and all.
+ */
+export function createDatabase(options: DatabaseOptions, log?: Logger | DriverMessages): Knex {
+  const driverMessages =
+    log === undefined ? undefined : typeof log === 'function' ? sinkLog(log) : driverLog(log);
+  return countStatements(openDatabase(options, driverMessages));
+}
+
+function sinkLog(sink: DriverMessages): Knex.Config['log'] {
+  const firstLine = (message: unknown) => String(message).split('\n', 1)[0] ?? '';
+  return {
+    warn: (message: unknown) => sink('warn', firstLine(message)),
+    error: (message: unknown) => sink('error', firstLine(message)),
+    deprecate: (method: unknown, alternative: unknown) =>
+      sink('warn', `${String(method)} is deprecated, use ${String(alternative)}`),
+    debug: () => undefined,
+  };
 }
 
 function openDatabase(options: DatabaseOptions, log: Knex.Config['log']): Knex {

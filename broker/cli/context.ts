@@ -41,7 +41,9 @@ function currentUser(): string {
 /** Opens the broker's database, migrates it, runs `work` and always closes the connection pool. */
 export async function withBroker<T>(work: (context: CliContext) => Promise<T>): Promise<T> {
   const config = loadCliConfig(process.env);
-  const db = createDatabase(config.database);
+  // knex's own messages (a connection attempt that failed, which it reports as a warning before the
+  // query fails) are not shown: the command's failure says it once, in one line (main.ts).
+  const db = createDatabase(config.database, () => undefined);
   try {
     const appliedMigrations = await migrate(db, brokerMigrations, brokerMigrationTable);
     return await work({ config, db, appliedMigrations, actor: `${currentUser()} via cqrs-broker CLI` });
@@ -54,6 +56,24 @@ export async function withBroker<T>(work: (context: CliContext) => Promise<T>): 
  * The first line of an unexpected error's message, without the SQL that knex puts in front of a
  * database error (`<query with its values> - <database message>`): the values may be personal data.
  */
+/** Errors of a database that cannot be reached (refused, unknown host, timed out, reset). */
+const unreachable = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ECONNRESET',
+]);
+
+/** For a database that cannot be reached, what to say and what to check; undefined for anything else. */
+export function unreachableDatabase(error: unknown): string | undefined {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  const timedOut = error instanceof Error && error.name === 'KnexTimeoutError';
+  if (!timedOut && !(typeof code === 'string' && unreachable.has(code))) return undefined;
+  return `cannot reach the database (${failureReason(error)}); check DATABASE_URL and that the database is up`;
+}
+
 export function failureReason(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const firstLine = error.message.split('\n')[0] ?? '';

@@ -9,7 +9,7 @@ import { registerAccountCommands } from './accounts.ts';
 import { registerAuditCommand } from './audit.ts';
 import { registerClientCommands } from './clients.ts';
 import { registerConformanceCommand } from './conformance.ts';
-import { CliError, failureReason } from './context.ts';
+import { CliError, failureReason, unreachableDatabase } from './context.ts';
 import { registerKeyCommands } from './keys.ts';
 import { registerSetupCommands } from './setup.ts';
 
@@ -18,7 +18,7 @@ function describe(error: unknown): string {
   if (isServiceError(error) && error.expose)
     return error.message.replace(/:\n\s*/g, ': ').replace(/\n\s*/g, '; ');
   if (error instanceof AggregateError && error.errors.length > 0) return describe(error.errors[0]);
-  return `unexpected failure: ${failureReason(error)}`;
+  return unreachableDatabase(error) ?? `unexpected failure: ${failureReason(error)}`;
 }
 
 const program = new Command('cqrs-broker')
