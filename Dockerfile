@@ -1,7 +1,9 @@
 # One image for the three services; the command chooses which one runs (docker-compose.yml).
 FROM node:24-bookworm-slim
 WORKDIR /app
-ENV NODE_ENV=production PUPPETEER_SKIP_DOWNLOAD=1 DATA_DIR=/data HEALTH_PORT=3000
+# Every interface: other containers (the proxy, the app) reach the services over the container network,
+# whatever NODE_ENV a compose file sets.
+ENV NODE_ENV=production PUPPETEER_SKIP_DOWNLOAD=1 DATA_DIR=/data HEALTH_PORT=3000 LISTEN_HOST=0.0.0.0
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund
 COPY broker ./broker

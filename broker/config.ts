@@ -10,6 +10,7 @@ import {
   dataDirectory,
   type Environment,
   freeze,
+  listenHost,
   logLevelSchema,
   parseEnvironment,
   portSchema,
@@ -26,6 +27,8 @@ export interface HelpDesk {
 
 export interface BrokerConfig {
   port: number;
+  /** The address to listen on (LISTEN_HOST; loopback unless NODE_ENV=production). */
+  host: string;
   /** Public issuer URL for downstream apps, e.g. http://localhost:3000. */
   issuer: string;
   database: { url: string | undefined; schema: string | undefined; sqliteFile: string };
@@ -151,6 +154,7 @@ export function loadConfig(env: Environment): Readonly<BrokerConfig> {
     throw new ConfigError('BROKER_TRAINER_MODE: must be off when NODE_ENV=production');
   return freeze({
     port: parsed.BROKER_PORT,
+    host: listenHost(env),
     issuer,
     database: {
       url: parsed.DATABASE_URL,

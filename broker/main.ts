@@ -1,6 +1,6 @@
 // Starts the CQRS identity broker: the only file of this service that reads the environment and listens.
 import { createDatabase, migrate } from '../shared/database.ts';
-import { closeServer, listen, stopOnSignals } from '../shared/http/serve.ts';
+import { closeServer, listen, portOf, stopOnSignals } from '../shared/http/serve.ts';
 import { createLogger } from '../shared/logger.ts';
 import { deleteExpiredPayloads } from '../shared/oidc/knexAdapter.ts';
 import { createBroker } from './app.ts';
@@ -18,14 +18,17 @@ if (Number(existing?.count ?? 0) === 0 && !config.production) {
   logger.info('seeded the CQRS accounts and the cqrs-app client');
 }
 const { app, stop: stopBroker } = await createBroker(config, { db, logger });
-const server = await listen(app.callback(), config.port);
+const server = await listen(app.callback(), config.port, config.host);
 const sweeper = setInterval(() => {
   deleteExpiredPayloads(db).catch((error: unknown) =>
     logger.warn({ err: error }, 'could not delete expired payloads'),
   );
 }, 60_000);
 sweeper.unref();
-logger.info({ issuer: config.issuer, upstream: config.upstream.issuer }, 'CQRS identity broker listening');
+logger.info(
+  { listen: `${config.host}:${portOf(server)}`, issuer: config.issuer, upstream: config.upstream.issuer },
+  'CQRS identity broker listening',
+);
 stopOnSignals(logger, async () => {
   clearInterval(sweeper);
   // Stops following the keys and delivering logout tokens (the outbox keeps what is undelivered).

@@ -6,6 +6,7 @@ import {
   dataDirectory,
   type Environment,
   freeze,
+  listenHost,
   logLevelSchema,
   parseEnvironment,
   portSchema,
@@ -16,6 +17,8 @@ import { type TrustedProxies, trustProxySchema } from '../shared/http/trustedPro
 
 export interface CqrsAppConfig {
   port: number;
+  /** The address to listen on (LISTEN_HOST; loopback unless NODE_ENV=production). */
+  host: string;
   baseUrl: string;
   brokerIssuer: string;
   clientId: string;
@@ -58,6 +61,7 @@ export function loadConfig(env: Environment): Readonly<CqrsAppConfig> {
   const baseUrl = parsed.CQRS_APP_URL ?? `http://localhost:${parsed.CQRS_APP_PORT}`;
   return freeze({
     port: parsed.CQRS_APP_PORT,
+    host: listenHost(env),
     baseUrl,
     brokerIssuer: parsed.BROKER_ISSUER,
     clientId: parsed.CQRS_APP_CLIENT_ID,

@@ -1,6 +1,6 @@
 // Starts the CQRS app stand-in: the only file of this service that reads the environment and listens.
 import { createDatabase, migrate } from '../shared/database.ts';
-import { closeServer, listen, stopOnSignals } from '../shared/http/serve.ts';
+import { closeServer, listen, portOf, stopOnSignals } from '../shared/http/serve.ts';
 import { createLogger } from '../shared/logger.ts';
 import { createCqrsApp } from './app.ts';
 import { loadConfig } from './config.ts';
@@ -13,8 +13,11 @@ const db = createDatabase(config.database, logger);
 await migrate(db, cqrsAppMigrations, cqrsAppMigrationTable);
 await seedCqrsApp(db);
 const app = await createCqrsApp(config, { db, logger });
-const server = await listen(app.callback(), config.port);
-logger.info({ url: config.baseUrl, broker: config.brokerIssuer }, 'CQRS app listening');
+const server = await listen(app.callback(), config.port, config.host);
+logger.info(
+  { listen: `${config.host}:${portOf(server)}`, url: config.baseUrl, broker: config.brokerIssuer },
+  'CQRS app listening',
+);
 stopOnSignals(logger, async () => {
   await closeServer(server);
   await db.destroy();

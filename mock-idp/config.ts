@@ -8,6 +8,7 @@ import {
   dataDirectory,
   type Environment,
   freeze,
+  listenHost,
   logLevelSchema,
   parseEnvironment,
   portSchema,
@@ -20,6 +21,8 @@ export type Skin = 'guide' | 'entra';
 
 export interface MockIdpConfig {
   port: number;
+  /** The address to listen on (LISTEN_HOST; loopback unless NODE_ENV=production). */
+  host: string;
   /** Public base URL, e.g. http://localhost:3001; the issuer is `<baseUrl>/<tenantId>/v2.0`. */
   baseUrl: string;
   tenantId: string;
@@ -108,6 +111,7 @@ export function loadConfig(env: Environment): Readonly<MockIdpConfig> {
   const baseUrl = parsed.MOCK_IDP_URL ?? `http://localhost:${parsed.MOCK_IDP_PORT}`;
   return freeze({
     port: parsed.MOCK_IDP_PORT,
+    host: listenHost(env),
     baseUrl,
     tenantId: parsed.MOCK_TENANT_ID,
     issuer: `${baseUrl}/${parsed.MOCK_TENANT_ID}/v2.0`,

@@ -1,6 +1,6 @@
 // Starts the mock NHSmail IdP: the only file of this service that reads the environment and listens.
 import { createDatabase, migrate } from '../shared/database.ts';
-import { closeServer, listen, stopOnSignals } from '../shared/http/serve.ts';
+import { closeServer, listen, portOf, stopOnSignals } from '../shared/http/serve.ts';
 import { createLogger } from '../shared/logger.ts';
 import { deleteExpiredPayloads } from '../shared/oidc/knexAdapter.ts';
 import { createMockIdp } from './app.ts';
@@ -18,7 +18,7 @@ if (Number(existing?.count ?? 0) === 0) {
   logger.info('seeded the NHSmail personas');
 }
 const { app, stop: stopMock } = await createMockIdp(config, { db, logger });
-const server = await listen(app.callback(), config.port);
+const server = await listen(app.callback(), config.port, config.host);
 // Expired provider payloads and abandoned MFA/password-change steps go once a minute.
 const sweeper = setInterval(() => {
   const now = Date.now();
@@ -28,7 +28,10 @@ const sweeper = setInterval(() => {
   ]).catch((error: unknown) => logger.warn({ err: error }, 'could not delete expired rows'));
 }, 60_000);
 sweeper.unref();
-logger.info({ url: config.baseUrl, issuer: config.issuer }, 'mock NHSmail IdP listening');
+logger.info(
+  { listen: `${config.host}:${portOf(server)}`, url: config.baseUrl, issuer: config.issuer },
+  'mock NHSmail IdP listening',
+);
 stopOnSignals(logger, async () => {
   clearInterval(sweeper);
   // Stops polling the client registry version.

@@ -1,5 +1,6 @@
 // Configuration helpers shared by the three services: every service validates its environment once at
 // start-up with zod and gets a frozen, typed object back.
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import { ServiceError } from './errors.ts';
@@ -63,4 +64,19 @@ export function refuseDevelopmentDefaults(
 
 export function freeze<T extends object>(value: T): Readonly<T> {
   return Object.freeze(value);
+}
+
+/**
+ * The address a service listens on: `LISTEN_HOST` (an IP address or `localhost`), else loopback only
+ * outside production, since `npm start` serves development secrets, seeded personas and the mock's
+ * control API, and every interface in production, where a proxy or container network reaches it.
+ */
+export function listenHost(env: Environment): string {
+  const host = env.LISTEN_HOST?.trim();
+  if (host === undefined || host === '') return env.NODE_ENV === 'production' ? '0.0.0.0' : '127.0.0.1';
+  if (host !== 'localhost' && isIP(host) === 0)
+    throw new ConfigError(
+      `Invalid configuration:\n  LISTEN_HOST: must be an IP address or localhost, got "${host}"`,
+    );
+  return host;
 }
