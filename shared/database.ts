@@ -19,23 +19,28 @@ export interface DatabaseOptions {
   schema?: string | undefined;
 }
 
+/** Where knex's own messages go: the first line of each, with its level. */
+export type DriverMessages = (level: 'warn' | 'error', message: string) => void;
+
 /**
- * knex's own messages (a connection lost or refused during an outage, a deprecation) as JSON log
- * lines of the service: one line each, the first line of the message only, so that no stack trace
- * reaches the log. Without it knex prints them, stacks and all, with console.log.
+ * knex's own messages (a connection lost or refused during an outage, a deprecation), one line each,
+ * the first line of the message only, so that no stack trace reaches a log or a terminal. Without it
+ * knex prints them, stacks and all, with console.log.
  */
-function driverLog(logger: Logger): Knex.Config['log'] {
-  const firstLine = (message: unknown) => String(message).split('\n', 1)[0];
+function driverLog(sink: DriverMessages): Knex.Config['log'] {
+  const firstLine = (message: unknown) => String(message).split('\n', 1)[0] ?? '';
   return {
-    warn: (message: unknown) => logger.warn({ driver: firstLine(message) }, 'database driver'),
-    error: (message: unknown) => logger.error({ driver: firstLine(message) }, 'database driver'),
+    warn: (message: unknown) => sink('warn', firstLine(message)),
+    error: (message: unknown) => sink('error', firstLine(message)),
     deprecate: (method: unknown, alternative: unknown) =>
-      logger.warn(
-        { driver: `${String(method)} is deprecated, use ${String(alternative)}` },
-        'database driver',
-      ),
+      sink('warn', `${String(method)} is deprecated, use ${String(alternative)}`),
     debug: () => undefined,
   };
+}
+
+/** A service's logger as the sink of knex's messages: JSON lines of its log. */
+function intoLog(logger: Logger): DriverMessages {
+  return (level, message) => logger[level]({ driver: message }, 'database driver');
 }
 
 export interface Migration {
@@ -67,29 +72,13 @@ function countStatements(db: Knex): Knex {
   return db;
 }
 
-/** A service passes its logger so that knex's own messages join its log (see driverLog). */
-/** Where a command-line tool sends knex's own messages: their first line each, and their level. */
-export type DriverMessages = (level: 'warn' | 'error', message: string) => void;
-
 /**
- * `log`: the service's logger, or a command-line tool's sink for knex's own messages. Without either,
- * knex prints them itself, stack traces and all.
+ * `log`: the service's logger, so that knex's own messages join its log, or a command-line tool's sink
+ * for them (see driverLog).
  */
 export function createDatabase(options: DatabaseOptions, log?: Logger | DriverMessages): Knex {
-  const driverMessages =
-    log === undefined ? undefined : typeof log === 'function' ? sinkLog(log) : driverLog(log);
-  return countStatements(openDatabase(options, driverMessages));
-}
-
-function sinkLog(sink: DriverMessages): Knex.Config['log'] {
-  const firstLine = (message: unknown) => String(message).split('\n', 1)[0] ?? '';
-  return {
-    warn: (message: unknown) => sink('warn', firstLine(message)),
-    error: (message: unknown) => sink('error', firstLine(message)),
-    deprecate: (method: unknown, alternative: unknown) =>
-      sink('warn', `${String(method)} is deprecated, use ${String(alternative)}`),
-    debug: () => undefined,
-  };
+  const sink = log === undefined || typeof log === 'function' ? log : intoLog(log);
+  return countStatements(openDatabase(options, sink ? driverLog(sink) : undefined));
 }
 
 function openDatabase(options: DatabaseOptions, log: Knex.Config['log']): Knex {

@@ -151,11 +151,9 @@ export class AccountStore {
       from accounts a where a.id = ${idSql})`;
   };
 
-  /** An account as `accountJson` reads it; undefined for null (no such account). */
-  fromJson(json: string | null): CqrsAccount | undefined {
-    return json === null
-      ? undefined
-      : accountWithOrganisations(JSON.parse(json) as AccountWithOrganisationsRow);
+  /** An account as `accountJson` reads it. */
+  fromJson(json: string): CqrsAccount {
+    return accountWithOrganisations(JSON.parse(json) as AccountWithOrganisationsRow);
   }
 
   /**

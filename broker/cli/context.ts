@@ -52,10 +52,6 @@ export async function withBroker<T>(work: (context: CliContext) => Promise<T>): 
   }
 }
 
-/**
- * The first line of an unexpected error's message, without the SQL that knex puts in front of a
- * database error (`<query with its values> - <database message>`): the values may be personal data.
- */
 /** Errors of a database that cannot be reached (refused, unknown host, timed out, reset). */
 const unreachable = new Set([
   'ECONNREFUSED',
@@ -74,6 +70,10 @@ export function unreachableDatabase(error: unknown): string | undefined {
   return `cannot reach the database (${failureReason(error)}); check DATABASE_URL and that the database is up`;
 }
 
+/**
+ * The first line of an unexpected error's message, without the SQL that knex puts in front of a
+ * database error (`<query with its values> - <database message>`): the values may be personal data.
+ */
 export function failureReason(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const firstLine = error.message.split('\n')[0] ?? '';

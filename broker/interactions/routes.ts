@@ -72,17 +72,18 @@ export function interactionRoutes(options: {
       return;
     }
     // Single use: whoever takes the pending sign-in owns the callback. The take reads the interaction
-    // too, so interactionOf below costs no statement.
+    // too, so markedInteraction below costs no statement.
     const pending = await pendingSignIns.take(state);
     if (!pending) throw new SignInRefused('state_unknown', { status: 400 });
-    await completeSignIn(ctx, pending, await interactionOf(ctx, pending.interactionUid));
+    const interaction = await markedInteraction(provider, pending.interactionUid).catch(refuseLoginCsrf);
+    await completeSignIn(ctx, pending, interaction);
   });
 
   router.get('/interaction/:uid/callback', async (ctx) => {
     const state = typeof ctx.query.state === 'string' ? ctx.query.state : '';
     const pending = state ? await pendingSignIns.take(state) : undefined;
     if (!pending) throw new SignInRefused('state_unknown', { status: 400 });
-    const interaction = await interactionOf(ctx);
+    const interaction = await provider.interactionDetails(ctx.req, ctx.res).catch(refuseLoginCsrf);
     if (interaction.uid !== pending.interactionUid || ctx.params.uid !== pending.interactionUid) {
       const clientId = String(interaction.params.client_id);
       throw new SignInRefused('interaction_mismatch', { status: 400, audit: { clientId } });
@@ -113,25 +114,13 @@ export function interactionRoutes(options: {
     await finishLogin(ctx, interaction, decision.account, upstreamSessionOf(identity));
   };
 
-  /**
-   * The interaction the browser's interaction cookie names or, for a browser that started the sign-in
-   * (its mark checked), interaction `uid`, checked as oidc-provider's interactionDetails checks it. None
-   * at all means a callback opened in a browser that never started it.
-   */
-  const interactionOf = (ctx: Context, uid?: string): Promise<Interaction> =>
-    (uid === undefined
-      ? provider.interactionDetails(ctx.req, ctx.res)
-      : markedInteraction(provider, uid)
-    ).catch((caught: unknown) => {
-      // Login CSRF, or a link copied to another browser. The pending sign-in is spent either way.
-      if (caught instanceof errors.SessionNotFound) throw new SignInRefused('login_csrf', { status: 400 });
-      throw caught;
-    });
-
   return router;
 }
 
-/** Interaction `uid` as interactionDetails answers it, found without the interaction cookie. */
+/**
+ * Interaction `uid` as interactionDetails answers it, for a browser whose mark (upstreamSignIn.ts)
+ * stands in for the interaction cookie.
+ */
 async function markedInteraction(provider: Provider, uid: string): Promise<Interaction> {
   const interaction = await provider.Interaction.find(uid);
   if (!interaction) throw new errors.SessionNotFound('interaction session not found');
@@ -143,6 +132,13 @@ async function markedInteraction(provider: Provider, uid: string): Promise<Inter
       throw new errors.SessionNotFound('session not found or its principal changed');
   }
   return interaction;
+}
+
+/** A missing interaction means a callback opened in a browser that never started the sign-in. */
+function refuseLoginCsrf(caught: unknown): never {
+  // Login CSRF, or a link copied to another browser. The pending sign-in is spent either way.
+  if (caught instanceof errors.SessionNotFound) throw new SignInRefused('login_csrf', { status: 400 });
+  throw caught;
 }
 
 function refuseUpstream(audit: { clientId: string }, retryHref: string) {

@@ -4,11 +4,11 @@
 // introspection for registered resource servers, RP-initiated and back-channel logout.
 import type { Knex } from 'knex';
 import Provider, { type Configuration, errors, type KoaContextWithOIDC } from 'oidc-provider';
-import { carriedAccount } from '../../shared/oidc/carriedAccount.ts';
+import { accountForRequest } from '../../shared/oidc/carriedAccount.ts';
 import type { ClientCache } from '../../shared/oidc/clientCache.ts';
 import { installHashedClientSecrets } from '../../shared/oidc/clientStore.ts';
 import { loadFirstPartyGrant } from '../../shared/oidc/firstPartyGrant.ts';
-import { accountReadWithClaim, createKnexAdapter } from '../../shared/oidc/knexAdapter.ts';
+import { createKnexAdapter } from '../../shared/oidc/knexAdapter.ts';
 import { signOutEndsGrants } from '../../shared/oidc/signOutEndsGrants.ts';
 import type { AccountStore, CqrsAccount } from '../accounts/accountStore.ts';
 import type { BrokerConfig } from '../config.ts';
@@ -151,10 +151,12 @@ export async function createIssuer(
       // At resume, the account the sign-in gate read moments ago; everywhere else, read afresh. The
       // token endpoint reads it again before any token is issued, so a suspension that lands in
       // between still stops the sign-in there: in the statement that takes the code or refresh token.
-      const readWithClaim = accountReadWithClaim(id);
-      const account =
-        carriedAccount<CqrsAccount>(ctx, id) ??
-        (readWithClaim === undefined ? await accounts.findById(id) : accounts.fromJson(readWithClaim));
+      const account = await accountForRequest<CqrsAccount>(
+        ctx,
+        id,
+        (accountId) => accounts.findById(accountId),
+        (json) => accounts.fromJson(json),
+      );
       // A suspended account has no claims: its sessions, userinfo and refresh tokens stop working.
       if (account?.status !== 'active') return undefined;
       return { accountId: id, claims: async (use) => accountClaims(account, use) };

@@ -97,9 +97,8 @@ export class AccountStore {
     return `(select ${object} from nhsmail_accounts n where n.oid = ${oidSql})`;
   };
 
-  /** An account as `accountJson` reads it (the columns its claims need); undefined for null. */
-  fromJson(json: string | null): Pick<NhsmailAccount, ClaimsField> | undefined {
-    if (json === null) return undefined;
+  /** An account as `accountJson` reads it (the columns its claims need). */
+  fromJson(json: string): Pick<NhsmailAccount, ClaimsField> {
     const row = JSON.parse(json) as Pick<AccountRow, (typeof claimsColumns)[number]>;
     return { oid: row.oid, email: row.email, givenName: row.given_name, familyName: row.family_name };
   }

@@ -4,10 +4,10 @@
 import type { Knex } from 'knex';
 import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import { installHashedClientSecrets } from '../../shared/oidc/clientStore.ts';
-import { carriedAccount } from '../../shared/oidc/carriedAccount.ts';
+import { accountForRequest } from '../../shared/oidc/carriedAccount.ts';
 import { loadFirstPartyGrant } from '../../shared/oidc/firstPartyGrant.ts';
 import type { ClientCache } from '../../shared/oidc/clientCache.ts';
-import { accountReadWithClaim, createKnexAdapter } from '../../shared/oidc/knexAdapter.ts';
+import { createKnexAdapter } from '../../shared/oidc/knexAdapter.ts';
 import { ensureCookieKeys, ensureSigningKeys } from '../../shared/oidc/keyStore.ts';
 import { signOutEndsGrants } from '../../shared/oidc/signOutEndsGrants.ts';
 import type { MockIdpConfig } from '../config.ts';
@@ -122,10 +122,12 @@ export async function createMockProvider(
     async findAccount(ctx, id) {
       // At resume, the account the sign-in form read moments ago; at the token endpoint, the one read
       // with the code; everywhere else, read afresh.
-      const readWithClaim = accountReadWithClaim(id);
-      const account =
-        carriedAccount<ClaimsAccount>(ctx, id) ??
-        (readWithClaim === undefined ? await accounts.findByOid(id) : accounts.fromJson(readWithClaim));
+      const account = await accountForRequest<ClaimsAccount>(
+        ctx,
+        id,
+        (oid) => accounts.findByOid(oid),
+        (json) => accounts.fromJson(json),
+      );
       if (!account) return undefined;
       return {
         accountId: id,

@@ -3,7 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { renderChart } from './chart.ts';
 import { serviceNames } from './options.ts';
-import type { BenchResult } from './result.ts';
+import { type BenchResult, cpuMsOfRequests } from './result.ts';
 import type { FloorResult } from './floor/phase.ts';
 
 const show = (value: number | null | undefined, digits = 0) =>
@@ -60,7 +60,7 @@ function floorSection(result: BenchResult): string[] {
 function floorByRequest(floor: FloorResult, ratio: (value: number | null) => string): string[] {
   const { oneAtATime } = floor;
   if (!oneAtATime) return [];
-  const total = oneAtATime.brokerCpuByRequest.reduce((sum, row) => sum + row.cpuMsPerSignIn, 0);
+  const total = cpuMsOfRequests(oneAtATime.brokerCpuByRequest);
   return [
     '',
     `One sign-in at a time for ${oneAtATime.signIns} sign-ins, measured as the broker's by request above:`,
@@ -81,7 +81,7 @@ function byRequestSection(result: BenchResult): string[] {
   const phase = result.signIns.find((candidate) => candidate.brokerCpuByRequest);
   const rows = phase?.brokerCpuByRequest ?? [];
   if (!phase || rows.length === 0) return [];
-  const total = rows.reduce((sum, row) => sum + row.cpuMsPerSignIn, 0);
+  const total = cpuMsOfRequests(rows);
   return [
     '## Broker CPU by request, one sign-in at a time',
     '',

@@ -41,6 +41,11 @@ export interface RequestCost {
   cpuMsPerSignIn: number;
 }
 
+/** The CPU of every request of a sign-in, per sign-in: the sum of `costs`. */
+export function cpuMsOfRequests(costs: readonly RequestCost[] | undefined): number {
+  return (costs ?? []).reduce((sum, row) => sum + row.cpuMsPerSignIn, 0);
+}
+
 export interface RefreshPhase {
   concurrency: number;
   grants: number;

@@ -4,7 +4,7 @@
 import { runLoad } from '../load.ts';
 import { brokerCpuByRequest, personaFor, signInLoad, warmUp } from '../phases.ts';
 import { cpuMilliseconds, memory } from '../processStats.ts';
-import type { RequestCost, SignInLoad, SignInPhase } from '../result.ts';
+import { cpuMsOfRequests, type RequestCost, type SignInLoad, type SignInPhase } from '../result.ts';
 import { signIn } from '../signIn.ts';
 import type { Floor, FloorServiceName } from './start.ts';
 
@@ -112,11 +112,9 @@ async function floorOneAtATime(
   });
   if (load.completed === 0) return undefined;
   const rows = byRequest.perSignIn(load.completed);
-  const total = (costs: RequestCost[] | undefined) =>
-    (costs ?? []).reduce((sum, row) => sum + row.cpuMsPerSignIn, 0);
   return {
     signIns: load.completed,
     brokerCpuByRequest: rows,
-    cpuRatio: ratio(total(reference.brokerCpuByRequest), total(rows)),
+    cpuRatio: ratio(cpuMsOfRequests(reference.brokerCpuByRequest), cpuMsOfRequests(rows)),
   };
 }
