@@ -15,7 +15,7 @@ import { type Floor, startFloor } from './bench/floor/start.ts';
 import { type BenchOptions, parseOptions, type ServiceName, UsageError, usage } from './bench/options.ts';
 import { type ProfileSummary, profileClock, summariseProfile } from './bench/profile.ts';
 import { writeReport } from './bench/report.ts';
-import { refreshPhase, signInPhase, warmUp } from './bench/phases.ts';
+import { idlePhase, refreshPhase, signInPhase, warmUp } from './bench/phases.ts';
 import { type BenchResult, checkTargets, type SignInPhase } from './bench/result.ts';
 import { type Services, startServices } from './bench/services.ts';
 import { requestedScope, seededClient } from './bench/signIn.ts';
@@ -30,6 +30,8 @@ import {
 
 const root = path.join(import.meta.dirname, '..');
 const warmUpSignIns = 4;
+/** How long the services are left alone, once warm, to read what they spend doing nothing. */
+const idleSeconds = 10;
 
 function gitCommit(): string | undefined {
   try {
@@ -49,6 +51,7 @@ async function measure(
   const client = seededClient(services.broker.url, services.app.url);
   const snapshot = () => takeSnapshot(services.all, metricsToken, probes);
   await warmUp(client, options.quick ? 1 : warmUpSignIns);
+  const idleCpuMsPerSecond = await idlePhase(services.all, options.quick ? 1 : idleSeconds, signal);
   const from = profileClock();
   const signIns: SignInPhase[] = [];
   for (const concurrency of options.concurrencies) {
@@ -63,7 +66,7 @@ async function measure(
   );
   const to = profileClock();
   const { databases } = await snapshot();
-  return { signIns, refresh, databases, profileWindow: { from, to } };
+  return { idleCpuMsPerSecond, signIns, refresh, databases, profileWindow: { from, to } };
 }
 
 async function main(): Promise<number> {
@@ -190,6 +193,7 @@ async function main(): Promise<number> {
     startupMs: Object.fromEntries(
       services.all.map((service) => [service.name, Math.round(service.startupMs)]),
     ) as Record<ServiceName, number>,
+    idleCpuMsPerSecond: measured.idleCpuMsPerSecond,
     signIns: measured.signIns,
     refresh: measured.refresh,
     targets: checkTargets(measured.signIns, measured.refresh),
@@ -214,6 +218,11 @@ function printSummary(result: BenchResult, outDir: string, files: string[]): voi
     );
   }
   lines.push(`  refresh: ${result.refresh.grantsPerSecond} grants/s, ${result.refresh.errors} errors`);
+  lines.push(
+    `  idle: ${Object.entries(result.idleCpuMsPerSecond)
+      .map(([name, value]) => `${name} ${value}`)
+      .join(', ')} CPU-ms a second`,
+  );
   const { floor } = result;
   if (floor) {
     const ratio = (value: number | null) => (value === null ? 'n/a' : `${value}×`);

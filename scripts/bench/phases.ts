@@ -1,6 +1,7 @@
 // The measured phases: sign-ins at one concurrency, and refresh grants. Each takes a snapshot of every
 // service before and after, and divides the difference by the operations completed.
 import type { RequestObserver } from './browser.ts';
+import { setTimeout as delay } from 'node:timers/promises';
 import { type LoadResult, percentile, runLoad } from './load.ts';
 import type { ServiceName } from './options.ts';
 import { cpuMilliseconds } from './processStats.ts';
@@ -25,6 +26,26 @@ export const perSecond = (count: number, seconds: number) => Number((count / sec
 /** Sign-ins not measured: JIT, upstream discovery and key caches. A failure stops the run with its reason. */
 export async function warmUp(client: BrokerClient, count: number): Promise<void> {
   for (let index = 0; index < count; index += 1) await signIn(client, personaFor(index));
+}
+
+/**
+ * Each service's CPU while nothing is asked of it, in CPU-ms a second: its timers and polls (the
+ * broker's client-cache and logout-outbox checks, the metrics' event-loop sampling). /proc counts in
+ * ticks of 10 ms, so over the default 10 s a figure is good to about 1 ms/s.
+ */
+export async function idlePhase(
+  services: ReadonlyArray<{ name: ServiceName; pid: number }>,
+  seconds: number,
+  signal: AbortSignal,
+): Promise<Record<ServiceName, number>> {
+  const before = services.map((service) => cpuMilliseconds(service.pid));
+  await delay(seconds * 1000, undefined, { signal });
+  return Object.fromEntries(
+    services.map((service, index) => [
+      service.name,
+      Number(((cpuMilliseconds(service.pid) - (before[index] ?? 0)) / seconds).toFixed(1)),
+    ]),
+  ) as Record<ServiceName, number>;
 }
 
 /** `/interaction/Xy3…/callback` → `/interaction/<id>/callback`: the ids oidc-provider and the mock make. */

@@ -80,6 +80,8 @@ export interface BenchResult {
   };
   settings: { seconds: number; refreshSeconds: number; quick: boolean; scope: string };
   startupMs: Record<ServiceName, number>;
+  /** CPU-ms a second each service spends once warm with nothing asked of it (idlePhase). */
+  idleCpuMsPerSecond: Record<ServiceName, number>;
   /** What each measured database holds after the run: live bytes, and its files (SQLite: with -wal). */
   databasesAtEnd: Partial<Record<ServiceName, DatabaseSize>>;
   signIns: SignInPhase[];

@@ -69,6 +69,10 @@ test('bench --quick writes JSON, markdown and SVG with numbers for every phase a
   t.true((result.refresh.broker?.cpuMsPerOperation ?? 0) > 0);
   t.true((result.refresh.broker?.statementsPerOperation ?? 0) > 0);
   for (const startup of Object.values(result.startupMs)) t.true(startup > 0);
+  // What each service spends with nothing asked of it, read over a pause after the warm-up.
+  t.deepEqual(Object.keys(result.idleCpuMsPerSecond).sort(), ['broker', 'cqrs-app', 'mock-idp']);
+  for (const idle of Object.values(result.idleCpuMsPerSecond)) t.true(isCount(idle));
+  t.regex(stdout, /idle: mock-idp [\d.]+, broker [\d.]+, cqrs-app [\d.]+ CPU-ms a second/);
   t.true((result.databasesAtEnd.broker?.bytes ?? 0) > 0);
   t.true((result.databasesAtEnd.broker?.fileBytes ?? 0) >= (result.databasesAtEnd.broker?.bytes ?? 0));
   t.true(result.targets.length > 0);
@@ -110,6 +114,11 @@ test('bench --quick writes JSON, markdown and SVG with numbers for every phase a
     t.true(markdown.includes(`| ${phase.concurrency} | ${phase.signIns} | 0 | ${phase.signInsPerSecond} |`));
   }
   t.true(markdown.includes(`**${result.refresh.grantsPerSecond} grants/s**`));
+  t.true(
+    markdown.includes(
+      `| broker | ${Math.round(result.startupMs.broker)} | ${result.idleCpuMsPerSecond.broker.toFixed(1)} |`,
+    ),
+  );
   t.true(markdown.includes('## CPU profile of broker'));
   t.true(markdown.includes('## Broker CPU by request, one sign-in at a time'));
   const tokenRow = single?.brokerCpuByRequest?.find((row) => row.request === 'POST /token');

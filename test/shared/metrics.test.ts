@@ -72,6 +72,16 @@ test.serial('a sign-in moves the counters of all three services', async (t) => {
   );
   t.false(/route="\/interaction\/[A-Za-z0-9_-]{10,}/.test(broker), 'no raw interaction ids as labels');
   t.true(sample(broker, 'cqrs_broker_process_resident_memory_bytes') > 0);
+  for (const [prefix, body] of [
+    ['cqrs_broker_', broker],
+    ['mock_idp_', mock],
+    ['cqrs_app_', app],
+  ] as const)
+    t.regex(
+      body,
+      new RegExp(`^${prefix}nodejs_eventloop_lag_p99_seconds \\d`, 'm'),
+      `${prefix} event-loop lag`,
+    );
   t.is(sample(mock, 'mock_idp_sign_in_attempts_total{outcome="success"}'), 1);
   t.is(sample(app, 'cqrs_app_sign_ins_total{outcome="success"}'), 1);
   for (const [index, body] of [broker, mock, app].entries()) {
