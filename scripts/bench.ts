@@ -55,7 +55,17 @@ async function measure(
   const from = profileClock();
   const signIns: SignInPhase[] = [];
   for (const concurrency of options.concurrencies) {
-    signIns.push(await signInPhase(client, concurrency, options.seconds, snapshot, signal, services.broker));
+    signIns.push(
+      await signInPhase(
+        client,
+        concurrency,
+        options.seconds,
+        snapshot,
+        signal,
+        services.all,
+        services.broker,
+      ),
+    );
   }
   const refresh = await refreshPhase(
     client,
@@ -229,6 +239,7 @@ function printSummary(result: BenchResult, outDir: string, files: string[]): voi
     lines.push(
       `  floor, ${floor.concurrency} concurrent: ${floor.signInsPerSecond} sign-ins/s, p99 ${floor.latencyMs.p99 ?? 'n/a'} ms, ${floor.errors} errors; per sign-in: bare broker ${floor.services['bare-broker'].cpuMsPerOperation} CPU-ms, bare upstream ${floor.services['bare-upstream'].cpuMsPerOperation} CPU-ms`,
       `  CPU per sign-in over the floor's: broker ${ratio(floor.cpuRatio.broker)}, mock ${ratio(floor.cpuRatio['mock-idp'])}`,
+      `  instructions per sign-in over the floor's: broker ${ratio(floor.instructionRatio.broker)}, mock ${ratio(floor.instructionRatio['mock-idp'])}`,
     );
     if (floor.oneAtATime)
       lines.push(

@@ -2,6 +2,7 @@
 // service before and after, and divides the difference by the operations completed.
 import type { RequestObserver } from './browser.ts';
 import { setTimeout as delay } from 'node:timers/promises';
+import { countInstructions } from './instructions.ts';
 import { type LoadResult, percentile, runLoad } from './load.ts';
 import type { ServiceName } from './options.ts';
 import { cpuMilliseconds } from './processStats.ts';
@@ -94,15 +95,61 @@ export function signInLoad(concurrency: number, load: LoadResult): SignInLoad {
   };
 }
 
+/**
+ * Counts the instructions of each process while `during` runs; answers them in millions per
+ * operation (null where perf cannot count, see instructions.ts).
+ */
+export async function millionInstructionsPer<Name extends string, Result>(
+  processes: ReadonlyArray<{ name: Name; pid: number }>,
+  during: () => Promise<Result>,
+  operations: (result: Result) => number,
+): Promise<{ result: Result; perOperation: Record<Name, number | null> }> {
+  const counts = await Promise.all(processes.map((process) => countInstructions(process.pid)));
+  const result = await during();
+  const totals = await Promise.all(counts.map((count) => count.stop()));
+  const done = operations(result);
+  const perOperation = Object.fromEntries(
+    processes.map((process, index) => {
+      const total = totals[index] ?? null;
+      return [process.name, total === null || done === 0 ? null : Number((total / done / 1e6).toFixed(2))];
+    }),
+  ) as Record<Name, number | null>;
+  return { result, perOperation };
+}
+
 export async function signInPhase(
   client: BrokerClient,
   concurrency: number,
   seconds: number,
   snapshot: () => Promise<Snapshot>,
   signal: AbortSignal,
+  services: ReadonlyArray<{ name: ServiceName; pid: number }>,
   broker?: { url: string; pid: number },
 ): Promise<SignInPhase> {
   const byRequest = broker && concurrency === 1 ? brokerCpuByRequest(broker) : undefined;
+  const counted = await millionInstructionsPer(
+    services,
+    () => measuredSignIns(client, concurrency, seconds, snapshot, signal, byRequest?.observe),
+    ({ load }) => load.completed,
+  );
+  const { load, cost } = counted.result;
+  return {
+    ...(byRequest && load.completed > 0 ? { brokerCpuByRequest: byRequest.perSignIn(load.completed) } : {}),
+    ...signInLoad(concurrency, load),
+    services: cost.services,
+    millionInstructionsPerSignIn: counted.perOperation,
+    databaseBytesPerSignIn: cost.databaseBytesPerOperation,
+  };
+}
+
+async function measuredSignIns(
+  client: BrokerClient,
+  concurrency: number,
+  seconds: number,
+  snapshot: () => Promise<Snapshot>,
+  signal: AbortSignal,
+  observe: RequestObserver | undefined,
+) {
   const before = await snapshot();
   const load = await runLoad({
     label: `sign-ins, ${concurrency} concurrent`,
@@ -110,16 +157,10 @@ export async function signInPhase(
     seconds,
     signal,
     operation: async (_worker, index) => {
-      await signIn(client, personaFor(index), { observe: byRequest?.observe });
+      await signIn(client, personaFor(index), { observe });
     },
   });
-  const cost = costPerOperation(before, await snapshot(), load.completed);
-  return {
-    ...(byRequest && load.completed > 0 ? { brokerCpuByRequest: byRequest.perSignIn(load.completed) } : {}),
-    ...signInLoad(concurrency, load),
-    services: cost.services,
-    databaseBytesPerSignIn: cost.databaseBytesPerOperation,
-  };
+  return { load, cost: costPerOperation(before, await snapshot(), load.completed) };
 }
 
 /** Each client signs in once with offline_access (which needs prompt=consent), then rotates its own token. */

@@ -43,14 +43,15 @@ function floorSection(result: BenchResult): string[] {
     'services had stopped. The targets were set against this pair; CPU-ms from another day or machine',
     'do not compare, the ratio within one run does.',
     '',
-    `| at ${floor.concurrency} concurrent | sign-ins | errors | sign-ins/s | p99 ms | broker CPU-ms | upstream CPU-ms |`,
-    '|---|---:|---:|---:|---:|---:|---:|',
+    `| at ${floor.concurrency} concurrent | sign-ins | errors | sign-ins/s | p99 ms | broker CPU-ms | upstream CPU-ms | broker M instructions | upstream M instructions |`,
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
     real
-      ? `| broker + mock | ${real.signIns} | ${real.errors} | ${real.signInsPerSecond} | ${show(real.latencyMs.p99)} | ${show(real.services.broker.cpuMsPerOperation, 1)} | ${show(real.services['mock-idp'].cpuMsPerOperation, 1)} |`
-      : `| broker + mock | n/a | n/a | n/a | n/a | n/a | n/a |`,
-    `| bare broker + bare upstream | ${floor.signIns} | ${floor.errors} | ${floor.signInsPerSecond} | ${show(floor.latencyMs.p99)} | ${show(bareBroker.cpuMsPerOperation, 1)} | ${show(bareUpstream.cpuMsPerOperation, 1)} |`,
+      ? `| broker + mock | ${real.signIns} | ${real.errors} | ${real.signInsPerSecond} | ${show(real.latencyMs.p99)} | ${show(real.services.broker.cpuMsPerOperation, 1)} | ${show(real.services['mock-idp'].cpuMsPerOperation, 1)} | ${show(real.millionInstructionsPerSignIn.broker, 2)} | ${show(real.millionInstructionsPerSignIn['mock-idp'], 2)} |`
+      : `| broker + mock | n/a | n/a | n/a | n/a | n/a | n/a | n/a | n/a |`,
+    `| bare broker + bare upstream | ${floor.signIns} | ${floor.errors} | ${floor.signInsPerSecond} | ${show(floor.latencyMs.p99)} | ${show(bareBroker.cpuMsPerOperation, 1)} | ${show(bareUpstream.cpuMsPerOperation, 1)} | ${show(floor.millionInstructionsPerSignIn['bare-broker'], 2)} | ${show(floor.millionInstructionsPerSignIn['bare-upstream'], 2)} |`,
     '',
     `Broker CPU per sign-in / bare broker CPU per sign-in: **${ratio(floor.cpuRatio.broker)}**; mock / bare upstream: **${ratio(floor.cpuRatio['mock-idp'])}**.`,
+    `In instructions per sign-in (perf; n/a where it cannot count here), which other work on the machine moves less: broker / bare broker **${ratio(floor.instructionRatio.broker)}**; mock / bare upstream **${ratio(floor.instructionRatio['mock-idp'])}**.`,
     `The bare pair started in ${floor.startupMs['bare-upstream']} ms (upstream) and ${floor.startupMs['bare-broker']} ms (broker); RSS after the phase ${show(bareBroker.rssMiB, 1)} and ${show(bareUpstream.rssMiB, 1)} MiB.`,
     ...floorByRequest(floor, ratio),
   ];
@@ -73,6 +74,27 @@ function floorByRequest(floor: FloorResult, ratio: (value: number | null) => str
     `| all requests to the bare broker | | ${total.toFixed(2)} |`,
     '',
     `Broker CPU per sign-in / bare broker CPU per sign-in, one at a time: **${ratio(oneAtATime.cpuRatio)}**.`,
+  ];
+}
+
+/** Millions of instructions per sign-in for each service, when perf could count them. */
+function instructionsSection(result: BenchResult): string[] {
+  if (
+    result.signIns.every((phase) =>
+      serviceNames.every((name) => phase.millionInstructionsPerSignIn[name] === null),
+    )
+  )
+    return ['Instructions per sign-in: n/a (`perf stat` cannot count instructions on this machine).', ''];
+  return [
+    '| concurrent | broker M instructions | mock M instructions | app M instructions |',
+    '|---:|---:|---:|---:|',
+    ...result.signIns.map((phase) => {
+      const counts = phase.millionInstructionsPerSignIn;
+      return `| ${phase.concurrency} | ${show(counts.broker, 2)} | ${show(counts['mock-idp'], 2)} | ${show(counts['cqrs-app'], 2)} |`;
+    }),
+    '',
+    "Millions of instructions each service executed per sign-in (all threads, as `perf stat -p` counts them). Other work on a shared machine moves a service's CPU-ms far more than its instruction count.",
+    '',
   ];
 }
 
@@ -122,6 +144,7 @@ export function renderMarkdown(result: BenchResult): string {
     '',
     'CPU-ms, SQL and DB bytes are per sign-in.',
     '',
+    ...instructionsSection(result),
     ...byRequestSection(result),
     '## Refresh grants',
     '',

@@ -27,6 +27,8 @@ export interface SignInLoad {
 export interface SignInPhase extends SignInLoad {
   /** Per sign-in, for each service; statements null when the service does not count them. */
   services: Record<ServiceName, ServiceCost>;
+  /** Millions of instructions per sign-in for each service, by perf; null where perf cannot count. */
+  millionInstructionsPerSignIn: Record<ServiceName, number | null>;
   databaseBytesPerSignIn: Partial<Record<ServiceName, number>>;
   /** One sign-in at a time only: the broker's CPU by the request the browser or client made. */
   brokerCpuByRequest?: RequestCost[];

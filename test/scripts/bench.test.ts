@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import test from 'ava';
+import { instructionsCountable } from '../../scripts/bench/instructions.ts';
 import { parseOptions } from '../../scripts/bench/options.ts';
 import type { BenchResult } from '../../scripts/bench/result.ts';
 
@@ -33,6 +34,7 @@ test('bench --quick writes JSON, markdown and SVG with numbers for every phase a
   t.true(stdout.includes(`Report written to ${outDir}`));
 
   const result = JSON.parse(await readFile(path.join(outDir, 'results.json'), 'utf8')) as BenchResult;
+  const countable = instructionsCountable();
   t.deepEqual(
     result.signIns.map((phase) => phase.concurrency),
     [1, 4],
@@ -51,6 +53,9 @@ test('bench --quick writes JSON, markdown and SVG with numbers for every phase a
     t.true(phase.services.broker.cpuMsPerOperation > 0);
     t.true(phase.services['mock-idp'].cpuMsPerOperation > 0);
     t.true(Number.isFinite(phase.databaseBytesPerSignIn.broker));
+    // Instructions per sign-in where perf can count them here, null (n/a) where it cannot.
+    for (const count of Object.values(phase.millionInstructionsPerSignIn))
+      t.true(countable ? (count ?? 0) > 0 : count === null, String(count));
   }
   // One sign-in at a time, the broker's CPU request by request: each of the four requests a sign-in
   // makes to it, once per sign-in; not measured where sign-ins overlap.
@@ -94,6 +99,12 @@ test('bench --quick writes JSON, markdown and SVG with numbers for every phase a
   }
   t.true((floor.cpuRatio.broker ?? 0) > 0);
   t.true((floor.cpuRatio['mock-idp'] ?? 0) > 0);
+  for (const name of ['bare-broker', 'bare-upstream'] as const) {
+    const count = floor.millionInstructionsPerSignIn[name];
+    t.true(countable ? (count ?? 0) > 0 : count === null, `${name}: ${count}`);
+  }
+  for (const value of Object.values(floor.instructionRatio))
+    t.true(countable ? (value ?? 0) > 0 : value === null);
   t.true(stdout.includes(`floor, 4 concurrent: ${floor.signInsPerSecond} sign-ins/s`));
   // The run has a one-at-a-time phase, so the bare broker is measured by request too: the five
   // requests of its sign-in (oidc-provider's interaction page included), once each.
@@ -124,6 +135,12 @@ test('bench --quick writes JSON, markdown and SVG with numbers for every phase a
   const tokenRow = single?.brokerCpuByRequest?.find((row) => row.request === 'POST /token');
   t.true(markdown.includes(`| \`POST /token\` | 1 | ${tokenRow?.cpuMsPerSignIn.toFixed(2)} |`));
   t.true(markdown.includes('## Bare-library floor on this machine, same run'));
+  const brokerInstructions = single?.millionInstructionsPerSignIn.broker;
+  t.true(
+    countable
+      ? markdown.includes(`| 1 | ${brokerInstructions?.toFixed(2)} |`)
+      : markdown.includes('Instructions per sign-in: n/a'),
+  );
   t.true(
     markdown.includes(
       `| bare broker + bare upstream | ${floor.signIns} | 0 | ${floor.signInsPerSecond} | ${floor.latencyMs.p99} | ${floor.services['bare-broker'].cpuMsPerOperation.toFixed(1)} | ${floor.services['bare-upstream'].cpuMsPerOperation.toFixed(1)} |`,

@@ -2,7 +2,7 @@
 // client) against the bare pair, at one concurrency for the same time, with each bare process's CPU
 // and memory read from /proc; and the real services' CPU per sign-in over the bare pair's.
 import { runLoad } from '../load.ts';
-import { brokerCpuByRequest, personaFor, signInLoad, warmUp } from '../phases.ts';
+import { brokerCpuByRequest, millionInstructionsPer, personaFor, signInLoad, warmUp } from '../phases.ts';
 import { cpuMilliseconds, memory } from '../processStats.ts';
 import { cpuMsOfRequests, type RequestCost, type SignInLoad, type SignInPhase } from '../result.ts';
 import { signIn } from '../signIn.ts';
@@ -17,12 +17,16 @@ export interface FloorCost {
 export interface FloorResult extends SignInLoad {
   /** Per sign-in, for each bare process. */
   services: Record<FloorServiceName, FloorCost>;
+  /** Millions of instructions per sign-in for each bare process, by perf; null where perf cannot count. */
+  millionInstructionsPerSignIn: Record<FloorServiceName, number | null>;
   startupMs: Record<FloorServiceName, number>;
   /**
    * CPU per sign-in of the real service over its bare counterpart's, both at `concurrency` in this
    * run: broker / bare broker, mock / bare upstream. null when either is missing or zero.
    */
   cpuRatio: { broker: number | null; 'mock-idp': number | null };
+  /** The same ratios in instructions per sign-in, which a busy machine moves less than CPU-ms. */
+  instructionRatio: { broker: number | null; 'mock-idp': number | null };
   /**
    * When the run has a one-at-a-time phase: the bare broker's CPU by request, one sign-in at a time
    * for the same time, beside the broker's (SignInPhase.brokerCpuByRequest), with the ratio of the
@@ -37,8 +41,10 @@ export function floorConcurrency(concurrencies: number[]): number {
 }
 
 const round = (value: number, digits = 1) => Number(value.toFixed(digits));
-const ratio = (real: number | undefined, bare: number) =>
-  real === undefined || real <= 0 || bare <= 0 ? null : round(real / bare, 2);
+const ratio = (real: number | null | undefined, bare: number | null) =>
+  real === undefined || real === null || bare === null || real <= 0 || bare <= 0
+    ? null
+    : round(real / bare, 2);
 
 export async function floorPhase(
   floor: Floor,
@@ -57,15 +63,20 @@ export async function floorPhase(
   const processes = [floor.broker, floor.upstream];
   await warmUp(floor.client, options.warmUpSignIns);
   const before = processes.map((child) => cpuMilliseconds(child.pid));
-  const load = await runLoad({
-    label: `floor, ${concurrency} concurrent`,
-    concurrency,
-    seconds,
-    signal: options.signal,
-    operation: async (_worker, index) => {
-      await signIn(floor.client, personaFor(index));
-    },
-  });
+  const { result: load, perOperation: instructions } = await millionInstructionsPer(
+    processes,
+    () =>
+      runLoad({
+        label: `floor, ${concurrency} concurrent`,
+        concurrency,
+        seconds,
+        signal: options.signal,
+        operation: async (_worker, index) => {
+          await signIn(floor.client, personaFor(index));
+        },
+      }),
+    (result) => result.completed,
+  );
   const [broker, upstream] = processes.map((child, index) => {
     const cpuMs = cpuMilliseconds(child.pid) - (before[index] ?? 0);
     const { rssMiB, peakRssMiB } = memory(child.pid);
@@ -82,6 +93,7 @@ export async function floorPhase(
     ...signInLoad(concurrency, load),
     ...(oneAtATime ? { oneAtATime } : {}),
     services: { 'bare-broker': broker, 'bare-upstream': upstream },
+    millionInstructionsPerSignIn: instructions,
     startupMs: {
       'bare-broker': Math.round(floor.broker.startupMs),
       'bare-upstream': Math.round(floor.upstream.startupMs),
@@ -89,6 +101,10 @@ export async function floorPhase(
     cpuRatio: {
       broker: ratio(reference?.services.broker.cpuMsPerOperation, broker.cpuMsPerOperation),
       'mock-idp': ratio(reference?.services['mock-idp'].cpuMsPerOperation, upstream.cpuMsPerOperation),
+    },
+    instructionRatio: {
+      broker: ratio(reference?.millionInstructionsPerSignIn.broker, instructions['bare-broker']),
+      'mock-idp': ratio(reference?.millionInstructionsPerSignIn['mock-idp'], instructions['bare-upstream']),
     },
   };
 }
