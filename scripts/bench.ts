@@ -163,6 +163,7 @@ async function main(): Promise<number> {
         concurrency,
         seconds: options.seconds,
         warmUpSignIns: options.quick ? 1 : warmUpSignIns,
+        phases: measured.signIns.map((phase) => phase.concurrency),
         reference: measured.signIns.find((phase) => phase.concurrency === concurrency),
         oneAtATimeReference: measured.signIns.find((phase) => phase.brokerCpuByRequest),
         signal: interruption.signal,

@@ -88,6 +88,8 @@ test('bench --quick writes JSON, markdown and SVG with numbers for every phase a
   const floor = result.floor;
   if (!floor) return t.fail('results.json has no floor');
   t.is(floor.concurrency, 4);
+  // The services' phases in their order: one at a time, then the reference.
+  t.deepEqual(floor.phasesRun, [1, 4]);
   t.is(floor.errors, 0, JSON.stringify(floor.errorSamples));
   t.true(floor.signIns >= floor.concurrency);
   t.true(floor.signInsPerSecond > 0);

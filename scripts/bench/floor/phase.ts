@@ -33,6 +33,8 @@ export interface FloorResult extends SignInLoad {
    * two totals.
    */
   oneAtATime?: { signIns: number; brokerCpuByRequest: RequestCost[]; cpuRatio: number | null };
+  /** The concurrencies the bare pair ran, in order, for `seconds` each: the services' phases up to the last it measured. */
+  phasesRun: number[];
 }
 
 /** 10 concurrent when the run has that phase, else the highest concurrency it has. */
@@ -46,12 +48,21 @@ const ratio = (real: number | null | undefined, bare: number | null) =>
     ? null
     : round(real / bare, 2);
 
+/**
+ * The bare pair goes through the services' phases in their order, for the same time each, up to the
+ * last one it measures: the reference phase (`concurrency`) and, when the run has one, the
+ * one-at-a-time phase. The phases between are run and not measured. Both sides are then measured
+ * with the same history behind them: a warm-up of a few sign-ins leaves a process's JIT and heap far
+ * from where several hundred leave them, and a phase measured later would be cheaper for that alone.
+ */
 export async function floorPhase(
   floor: Floor,
   options: {
     concurrency: number;
     seconds: number;
     warmUpSignIns: number;
+    /** The concurrencies of the services' phases, in the order they ran. */
+    phases: readonly number[];
     /** The real services' phase at the same concurrency, for the ratios. */
     reference: SignInPhase | undefined;
     /** The real services' one-at-a-time phase, when the run has one: the floor gets one too. */
@@ -60,38 +71,30 @@ export async function floorPhase(
   },
 ): Promise<FloorResult> {
   const { concurrency, seconds, reference } = options;
-  const processes = [floor.broker, floor.upstream];
   await warmUp(floor.client, options.warmUpSignIns);
-  const before = processes.map((child) => cpuMilliseconds(child.pid));
-  const { result: load, perOperation: instructions } = await millionInstructionsPer(
-    processes,
-    () =>
-      runLoad({
-        label: `floor, ${concurrency} concurrent`,
-        concurrency,
-        seconds,
-        signal: options.signal,
-        operation: async (_worker, index) => {
-          await signIn(floor.client, personaFor(index));
-        },
-      }),
-    (result) => result.completed,
-  );
-  const [broker, upstream] = processes.map((child, index) => {
-    const cpuMs = cpuMilliseconds(child.pid) - (before[index] ?? 0);
-    const { rssMiB, peakRssMiB } = memory(child.pid);
-    return {
-      cpuMsPerOperation: load.completed > 0 ? round(cpuMs / load.completed) : 0,
-      rssMiB: round(rssMiB),
-      peakRssMiB: round(peakRssMiB),
-    };
-  }) as [FloorCost, FloorCost];
-  const oneAtATime = options.oneAtATimeReference
-    ? await floorOneAtATime(floor, seconds, options.oneAtATimeReference, options.signal)
-    : undefined;
+  const oneAtATimeAt = options.oneAtATimeReference ? options.phases.indexOf(1) : -1;
+  const referenceAt = options.phases.indexOf(concurrency);
+  const last = Math.max(oneAtATimeAt, referenceAt);
+  let oneAtATime: FloorResult['oneAtATime'];
+  let measured: Awaited<ReturnType<typeof floorLoad>> | undefined;
+  const phasesRun: number[] = [];
+  for (const [index, phase] of options.phases.entries()) {
+    if (index > last) break;
+    phasesRun.push(phase);
+    if (index === referenceAt) measured = await floorLoad(floor, concurrency, seconds, options.signal);
+    else if (index === oneAtATimeAt && options.oneAtATimeReference)
+      oneAtATime = await floorOneAtATime(floor, seconds, options.oneAtATimeReference, options.signal);
+    else await floorSignIns(floor, phase, seconds, options.signal);
+  }
+  if (!measured) {
+    phasesRun.push(concurrency);
+    measured = await floorLoad(floor, concurrency, seconds, options.signal);
+  }
+  const { load, broker, upstream, instructions } = measured;
   return {
     ...signInLoad(concurrency, load),
     ...(oneAtATime ? { oneAtATime } : {}),
+    phasesRun,
     services: { 'bare-broker': broker, 'bare-upstream': upstream },
     millionInstructionsPerSignIn: instructions,
     startupMs: {
@@ -107,6 +110,39 @@ export async function floorPhase(
       'mock-idp': ratio(reference?.millionInstructionsPerSignIn['mock-idp'], instructions['bare-upstream']),
     },
   };
+}
+
+/** Sign-ins against the bare pair at `concurrency` for `seconds`, with each bare process's cost. */
+async function floorLoad(floor: Floor, concurrency: number, seconds: number, signal: AbortSignal) {
+  const processes = [floor.broker, floor.upstream];
+  const before = processes.map((child) => cpuMilliseconds(child.pid));
+  const { result: load, perOperation: instructions } = await millionInstructionsPer(
+    processes,
+    () => floorSignIns(floor, concurrency, seconds, signal),
+    (result) => result.completed,
+  );
+  const [broker, upstream] = processes.map((child, index) => {
+    const cpuMs = cpuMilliseconds(child.pid) - (before[index] ?? 0);
+    const { rssMiB, peakRssMiB } = memory(child.pid);
+    return {
+      cpuMsPerOperation: load.completed > 0 ? round(cpuMs / load.completed) : 0,
+      rssMiB: round(rssMiB),
+      peakRssMiB: round(peakRssMiB),
+    };
+  }) as [FloorCost, FloorCost];
+  return { load, broker, upstream, instructions };
+}
+
+function floorSignIns(floor: Floor, concurrency: number, seconds: number, signal: AbortSignal) {
+  return runLoad({
+    label: `floor, ${concurrency} concurrent`,
+    concurrency,
+    seconds,
+    signal,
+    operation: async (_worker, index) => {
+      await signIn(floor.client, personaFor(index));
+    },
+  });
 }
 
 /** The bare broker's CPU by request with one sign-in at a time, as phases.ts measures the broker's. */
