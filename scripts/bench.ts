@@ -51,7 +51,7 @@ async function measure(
   const client = seededClient(services.broker.url, services.app.url);
   const snapshot = () => takeSnapshot(services.all, metricsToken, probes);
   await warmUp(client, options.quick ? 1 : warmUpSignIns);
-  const idleCpuMsPerSecond = await idlePhase(services.all, options.quick ? 1 : idleSeconds, signal);
+  const idle = await idlePhase(options.quick ? 1 : idleSeconds, snapshot, signal);
   const from = profileClock();
   const signIns: SignInPhase[] = [];
   for (const concurrency of options.concurrencies) {
@@ -76,7 +76,7 @@ async function measure(
   );
   const to = profileClock();
   const { databases } = await snapshot();
-  return { idleCpuMsPerSecond, signIns, refresh, databases, profileWindow: { from, to } };
+  return { idle, signIns, refresh, databases, profileWindow: { from, to } };
 }
 
 async function main(): Promise<number> {
@@ -204,7 +204,7 @@ async function main(): Promise<number> {
     startupMs: Object.fromEntries(
       services.all.map((service) => [service.name, Math.round(service.startupMs)]),
     ) as Record<ServiceName, number>,
-    idleCpuMsPerSecond: measured.idleCpuMsPerSecond,
+    idle: measured.idle,
     signIns: measured.signIns,
     refresh: measured.refresh,
     targets: checkTargets(measured.signIns, measured.refresh),
@@ -230,9 +230,12 @@ function printSummary(result: BenchResult, outDir: string, files: string[]): voi
   }
   lines.push(`  refresh: ${result.refresh.grantsPerSecond} grants/s, ${result.refresh.errors} errors`);
   lines.push(
-    `  idle: ${Object.entries(result.idleCpuMsPerSecond)
-      .map(([name, value]) => `${name} ${value}`)
-      .join(', ')} CPU-ms a second`,
+    `  idle: ${Object.entries(result.idle)
+      .map(
+        ([name, cost]) =>
+          `${name} ${cost.cpuMsPerSecond} CPU-ms and ${cost.statementsPerSecond ?? 'n/a'} SQL a second`,
+      )
+      .join(', ')}`,
   );
   const { floor } = result;
   if (floor) {

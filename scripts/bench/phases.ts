@@ -29,24 +29,41 @@ export async function warmUp(client: BrokerClient, count: number): Promise<void>
   for (let index = 0; index < count; index += 1) await signIn(client, personaFor(index));
 }
 
+/** What a service spends each second once warm with nothing asked of it. */
+export interface IdleCost {
+  cpuMsPerSecond: number;
+  /** null when the service does not count its statements. */
+  statementsPerSecond: number | null;
+}
+
 /**
- * Each service's CPU while nothing is asked of it, in CPU-ms a second: its timers and polls (the
- * broker's client-cache and logout-outbox checks, the metrics' event-loop sampling). /proc counts in
- * ticks of 10 ms, so over the default 10 s a figure is good to about 1 ms/s.
+ * Each service's CPU and SQL statements while nothing is asked of it: its timers and polls (the
+ * client-registry check, the broker's logout outbox, the metrics' event-loop sampling). /proc counts
+ * in ticks of 10 ms, so over the default 10 s the CPU is good to about 1 ms/s. These run during the
+ * phases too, inside each one's cost per sign-in.
  */
 export async function idlePhase(
-  services: ReadonlyArray<{ name: ServiceName; pid: number }>,
   seconds: number,
+  snapshot: () => Promise<Snapshot>,
   signal: AbortSignal,
-): Promise<Record<ServiceName, number>> {
-  const before = services.map((service) => cpuMilliseconds(service.pid));
+): Promise<Record<ServiceName, IdleCost>> {
+  const before = await snapshot();
   await delay(seconds * 1000, undefined, { signal });
+  const after = await snapshot();
+  const perSecond = (value: number, digits: number) => Number((value / seconds).toFixed(digits));
   return Object.fromEntries(
-    services.map((service, index) => [
-      service.name,
-      Number(((cpuMilliseconds(service.pid) - (before[index] ?? 0)) / seconds).toFixed(1)),
-    ]),
-  ) as Record<ServiceName, number>;
+    (Object.keys(after.services) as ServiceName[]).map((name) => {
+      const start = before.services[name];
+      const end = after.services[name];
+      const statements =
+        start.statements === null || end.statements === null ? null : end.statements - start.statements;
+      const cost: IdleCost = {
+        cpuMsPerSecond: perSecond(end.cpuMs - start.cpuMs, 1),
+        statementsPerSecond: statements === null ? null : perSecond(statements, 2),
+      };
+      return [name, cost];
+    }),
+  ) as Record<ServiceName, IdleCost>;
 }
 
 /** `/interaction/Xy3…/callback` → `/interaction/<id>/callback`: the ids oidc-provider and the mock make. */

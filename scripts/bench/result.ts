@@ -2,6 +2,7 @@
 // against the 10-concurrent phase (or the phase nearest to it).
 import type { FloorResult } from './floor/phase.ts';
 import type { ServiceName } from './options.ts';
+import type { IdleCost } from './phases.ts';
 import type { ProfileSummary } from './profile.ts';
 import type { ServiceCost } from './snapshot.ts';
 import type { DatabaseSize } from './storage.ts';
@@ -82,8 +83,8 @@ export interface BenchResult {
   };
   settings: { seconds: number; refreshSeconds: number; quick: boolean; scope: string };
   startupMs: Record<ServiceName, number>;
-  /** CPU-ms a second each service spends once warm with nothing asked of it (idlePhase). */
-  idleCpuMsPerSecond: Record<ServiceName, number>;
+  /** What each service spends a second once warm with nothing asked of it (idlePhase). */
+  idle: Record<ServiceName, IdleCost>;
   /** What each measured database holds after the run: live bytes, and its files (SQLite: with -wal). */
   databasesAtEnd: Partial<Record<ServiceName, DatabaseSize>>;
   signIns: SignInPhase[];
