@@ -73,6 +73,7 @@ async function measure(
     options.refreshSeconds,
     snapshot,
     signal,
+    services.broker,
   );
   const to = profileClock();
   const { databases } = await snapshot();

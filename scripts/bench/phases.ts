@@ -187,6 +187,7 @@ export async function refreshPhase(
   seconds: number,
   snapshot: () => Promise<Snapshot>,
   signal: AbortSignal,
+  broker: { pid: number },
 ): Promise<RefreshPhase> {
   const setup = await Promise.allSettled(
     Array.from({ length: concurrency }, (_unused, index) =>
@@ -210,24 +211,31 @@ export async function refreshPhase(
       grantsPerSecond: 0,
       latencyMs: latency([]),
       broker: null,
+      brokerMillionInstructionsPerGrant: null,
       brokerDatabaseBytesPerGrant: null,
     };
   }
   const refreshTokens = setup.map((outcome) =>
     outcome.status === 'fulfilled' ? (outcome.value.refreshToken ?? '') : '',
   );
-  const before = await snapshot();
-  const load = await runLoad({
-    label: `refresh grants, ${concurrency} concurrent`,
-    concurrency,
-    seconds,
-    signal,
-    operation: async (worker) => {
-      refreshTokens[worker] = await refresh(client, refreshTokens[worker] ?? '');
+  const counted = await millionInstructionsPer(
+    [{ name: 'broker', pid: broker.pid }],
+    async () => {
+      const before = await snapshot();
+      const load = await runLoad({
+        label: `refresh grants, ${concurrency} concurrent`,
+        concurrency,
+        seconds,
+        signal,
+        operation: async (worker) => {
+          refreshTokens[worker] = await refresh(client, refreshTokens[worker] ?? '');
+        },
+      });
+      return { load, cost: costPerOperation(before, await snapshot(), load.completed) };
     },
-  });
-  const cost = costPerOperation(before, await snapshot(), load.completed);
-  const broker: ServiceName = 'broker';
+    ({ load }) => load.completed,
+  );
+  const { load, cost } = counted.result;
   return {
     concurrency,
     grants: load.completed,
@@ -236,7 +244,8 @@ export async function refreshPhase(
     wallSeconds: Number(load.wallSeconds.toFixed(2)),
     grantsPerSecond: perSecond(load.completed, load.wallSeconds),
     latencyMs: latency(load.latenciesMs),
-    broker: cost.services[broker],
-    brokerDatabaseBytesPerGrant: cost.databaseBytesPerOperation[broker] ?? null,
+    broker: cost.services.broker,
+    brokerMillionInstructionsPerGrant: counted.perOperation.broker,
+    brokerDatabaseBytesPerGrant: cost.databaseBytesPerOperation.broker ?? null,
   };
 }

@@ -149,7 +149,7 @@ export function renderMarkdown(result: BenchResult): string {
     ...byRequestSection(result),
     '## Refresh grants',
     '',
-    `${result.refresh.concurrency} clients, each rotating its own refresh token: **${result.refresh.grantsPerSecond} grants/s**, ${result.refresh.grants} grants, ${result.refresh.errors} errors, p50 ${show(result.refresh.latencyMs.p50)} ms, p99 ${show(result.refresh.latencyMs.p99)} ms; broker ${show(result.refresh.broker?.cpuMsPerOperation, 1)} CPU-ms and ${show(result.refresh.broker?.statementsPerOperation, 1)} SQL statements per grant, ${show(result.refresh.brokerDatabaseBytesPerGrant)} database bytes per grant.`,
+    `${result.refresh.concurrency} clients, each rotating its own refresh token: **${result.refresh.grantsPerSecond} grants/s**, ${result.refresh.grants} grants, ${result.refresh.errors} errors, p50 ${show(result.refresh.latencyMs.p50)} ms, p99 ${show(result.refresh.latencyMs.p99)} ms; broker ${show(result.refresh.broker?.cpuMsPerOperation, 1)} CPU-ms, ${show(result.refresh.brokerMillionInstructionsPerGrant, 2)} million instructions and ${show(result.refresh.broker?.statementsPerOperation, 1)} SQL statements per grant, ${show(result.refresh.brokerDatabaseBytesPerGrant)} database bytes per grant.`,
     '',
     '## Services',
     '',

@@ -59,6 +59,8 @@ export interface RefreshPhase {
   latencyMs: Latency;
   /** null when no grant could be made (see errorSamples). */
   broker: ServiceCost | null;
+  /** Millions of instructions the broker executed per grant, by perf; null where perf cannot count. */
+  brokerMillionInstructionsPerGrant: number | null;
   brokerDatabaseBytesPerGrant: number | null;
 }
 

@@ -73,6 +73,8 @@ test('bench --quick writes JSON, markdown and SVG with numbers for every phase a
   t.true(result.refresh.grantsPerSecond > 0);
   t.true((result.refresh.broker?.cpuMsPerOperation ?? 0) > 0);
   t.true((result.refresh.broker?.statementsPerOperation ?? 0) > 0);
+  const perGrant = result.refresh.brokerMillionInstructionsPerGrant;
+  t.true(countable ? (perGrant ?? 0) > 0 : perGrant === null, String(perGrant));
   for (const startup of Object.values(result.startupMs)) t.true(startup > 0);
   // What each service spends with nothing asked of it, read over a pause after the warm-up.
   t.deepEqual(Object.keys(result.idle).sort(), ['broker', 'cqrs-app', 'mock-idp']);
