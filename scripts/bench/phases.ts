@@ -1,5 +1,6 @@
-// The measured phases: sign-ins at one concurrency, and refresh grants. Each takes a snapshot of every
-// service before and after, and divides the difference by the operations completed.
+// The measured phases: the idle pause, sign-ins at one concurrency, and refresh grants. Each takes a
+// snapshot of every service before and after, and divides the difference by the time or by the
+// operations completed.
 import type { RequestObserver } from './browser.ts';
 import { setTimeout as delay } from 'node:timers/promises';
 import { countInstructions } from './instructions.ts';
@@ -121,14 +122,22 @@ export async function millionInstructionsPer<Name extends string, Result>(
   during: () => Promise<Result>,
   operations: (result: Result) => number,
 ): Promise<{ result: Result; perOperation: Record<Name, number | null> }> {
-  const counts = await Promise.all(processes.map((process) => countInstructions(process.pid)));
-  const result = await during();
-  const totals = await Promise.all(counts.map((count) => count.stop()));
+  const counts = await Promise.all(processes.map((target) => countInstructions(target.pid)));
+  const stopCounting = () => Promise.all(counts.map((count) => count.stop()));
+  let result: Result;
+  try {
+    result = await during();
+  } catch (error) {
+    // No perf process outlives a phase that failed.
+    await stopCounting();
+    throw error;
+  }
+  const totals = await stopCounting();
   const done = operations(result);
   const perOperation = Object.fromEntries(
-    processes.map((process, index) => {
+    processes.map((target, index) => {
       const total = totals[index] ?? null;
-      return [process.name, total === null || done === 0 ? null : Number((total / done / 1e6).toFixed(2))];
+      return [target.name, total === null || done === 0 ? null : Number((total / done / 1e6).toFixed(2))];
     }),
   ) as Record<Name, number | null>;
   return { result, perOperation };

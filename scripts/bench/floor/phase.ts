@@ -1,6 +1,7 @@
 // The floor phase: the same sign-ins as the real services' phases (signIn.ts, the same personas and
-// client) against the bare pair, at one concurrency for the same time, with each bare process's CPU
-// and memory read from /proc; and the real services' CPU per sign-in over the bare pair's.
+// client) against the bare pair, through the same phases for the same time each, with each bare
+// process's CPU and memory read from /proc and its instructions counted by perf; and the real
+// services' CPU and instructions per sign-in over the bare pair's.
 import { runLoad } from '../load.ts';
 import { brokerCpuByRequest, millionInstructionsPer, personaFor, signInLoad, warmUp } from '../phases.ts';
 import { cpuMilliseconds, memory } from '../processStats.ts';
@@ -86,10 +87,7 @@ export async function floorPhase(
       oneAtATime = await floorOneAtATime(floor, seconds, options.oneAtATimeReference, options.signal);
     else await floorSignIns(floor, phase, seconds, options.signal);
   }
-  if (!measured) {
-    phasesRun.push(concurrency);
-    measured = await floorLoad(floor, concurrency, seconds, options.signal);
-  }
+  if (!measured) throw new Error(`the floor's concurrency ${concurrency} is not among the services' phases`);
   const { load, broker, upstream, instructions } = measured;
   return {
     ...signInLoad(concurrency, load),
