@@ -50,20 +50,16 @@ export async function idlePhase(
 ): Promise<Record<ServiceName, IdleCost>> {
   const before = await snapshot();
   await delay(seconds * 1000, undefined, { signal });
-  const after = await snapshot();
-  const perSecond = (value: number, digits: number) => Number((value / seconds).toFixed(digits));
+  // The cost per second: the same differences as a phase's cost per operation, over the seconds.
+  const { services } = costPerOperation(before, await snapshot(), seconds);
   return Object.fromEntries(
-    (Object.keys(after.services) as ServiceName[]).map((name) => {
-      const start = before.services[name];
-      const end = after.services[name];
-      const statements =
-        start.statements === null || end.statements === null ? null : end.statements - start.statements;
-      const cost: IdleCost = {
-        cpuMsPerSecond: perSecond(end.cpuMs - start.cpuMs, 1),
-        statementsPerSecond: statements === null ? null : perSecond(statements, 2),
-      };
-      return [name, cost];
-    }),
+    (Object.keys(services) as ServiceName[]).map((name) => [
+      name,
+      {
+        cpuMsPerSecond: services[name].cpuMsPerOperation,
+        statementsPerSecond: services[name].statementsPerOperation,
+      },
+    ]),
   ) as Record<ServiceName, IdleCost>;
 }
 
@@ -155,7 +151,16 @@ export async function signInPhase(
   const byRequest = broker && concurrency === 1 ? brokerCpuByRequest(broker) : undefined;
   const counted = await millionInstructionsPer(
     services,
-    () => measuredSignIns(client, concurrency, seconds, snapshot, signal, byRequest?.observe),
+    () =>
+      measuredLoad(snapshot, {
+        label: `sign-ins, ${concurrency} concurrent`,
+        concurrency,
+        seconds,
+        signal,
+        operation: async (_worker, index) => {
+          await signIn(client, personaFor(index), { observe: byRequest?.observe });
+        },
+      }),
     ({ load }) => load.completed,
   );
   const { load, cost } = counted.result;
@@ -168,25 +173,11 @@ export async function signInPhase(
   };
 }
 
-async function measuredSignIns(
-  client: BrokerClient,
-  concurrency: number,
-  seconds: number,
-  snapshot: () => Promise<Snapshot>,
-  signal: AbortSignal,
-  observe: RequestObserver | undefined,
-) {
+/** A load between two snapshots: what it did, and what it cost each service per operation. */
+async function measuredLoad(snapshot: () => Promise<Snapshot>, load: Parameters<typeof runLoad>[0]) {
   const before = await snapshot();
-  const load = await runLoad({
-    label: `sign-ins, ${concurrency} concurrent`,
-    concurrency,
-    seconds,
-    signal,
-    operation: async (_worker, index) => {
-      await signIn(client, personaFor(index), { observe });
-    },
-  });
-  return { load, cost: costPerOperation(before, await snapshot(), load.completed) };
+  const result = await runLoad(load);
+  return { load: result, cost: costPerOperation(before, await snapshot(), result.completed) };
 }
 
 /** Each client signs in once with offline_access (which needs prompt=consent), then rotates its own token. */
@@ -229,9 +220,8 @@ export async function refreshPhase(
   );
   const counted = await millionInstructionsPer(
     [{ name: 'broker', pid: broker.pid }],
-    async () => {
-      const before = await snapshot();
-      const load = await runLoad({
+    () =>
+      measuredLoad(snapshot, {
         label: `refresh grants, ${concurrency} concurrent`,
         concurrency,
         seconds,
@@ -239,9 +229,7 @@ export async function refreshPhase(
         operation: async (worker) => {
           refreshTokens[worker] = await refresh(client, refreshTokens[worker] ?? '');
         },
-      });
-      return { load, cost: costPerOperation(before, await snapshot(), load.completed) };
-    },
+      }),
     ({ load }) => load.completed,
   );
   const { load, cost } = counted.result;

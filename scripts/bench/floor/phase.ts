@@ -2,6 +2,7 @@
 // client) against the bare pair, through the same phases for the same time each, with each bare
 // process's CPU and memory read from /proc and its instructions counted by perf; and the real
 // services' CPU and instructions per sign-in over the bare pair's.
+import type { RequestObserver } from '../browser.ts';
 import { runLoad } from '../load.ts';
 import { brokerCpuByRequest, millionInstructionsPer, personaFor, signInLoad, warmUp } from '../phases.ts';
 import { cpuMilliseconds, memory } from '../processStats.ts';
@@ -131,14 +132,20 @@ async function floorLoad(floor: Floor, concurrency: number, seconds: number, sig
   return { load, broker, upstream, instructions };
 }
 
-function floorSignIns(floor: Floor, concurrency: number, seconds: number, signal: AbortSignal) {
+function floorSignIns(
+  floor: Floor,
+  concurrency: number,
+  seconds: number,
+  signal: AbortSignal,
+  observe?: RequestObserver,
+) {
   return runLoad({
     label: `floor, ${concurrency} concurrent`,
     concurrency,
     seconds,
     signal,
     operation: async (_worker, index) => {
-      await signIn(floor.client, personaFor(index));
+      await signIn(floor.client, personaFor(index), { observe });
     },
   });
 }
@@ -151,15 +158,7 @@ async function floorOneAtATime(
   signal: AbortSignal,
 ): Promise<FloorResult['oneAtATime']> {
   const byRequest = brokerCpuByRequest(floor.broker);
-  const load = await runLoad({
-    label: 'floor, 1 concurrent',
-    concurrency: 1,
-    seconds,
-    signal,
-    operation: async (_worker, index) => {
-      await signIn(floor.client, personaFor(index), { observe: byRequest.observe });
-    },
-  });
+  const load = await floorSignIns(floor, 1, seconds, signal, byRequest.observe);
   if (load.completed === 0) return undefined;
   const rows = byRequest.perSignIn(load.completed);
   return {
