@@ -5,16 +5,17 @@ import type { NhsmailAccount } from '../directory/accounts.ts';
 import { passwordRules } from '../directory/passwords.ts';
 import { disabled } from '../scenarios/disabled.ts';
 import { locked } from '../scenarios/locked.ts';
+import type { StepError } from './signInDecision.ts';
 
 export type Step = 'mfa' | 'change_password';
 
 /** Why a new password was refused, in the words of the change-password page. */
-export const changePasswordErrors = {
-  currentWrong: 'Your current password is not correct.',
-  rules: `Your new password must have ${passwordRules.describe}.`,
-  mismatch: 'The new passwords do not match.',
-  unchanged: 'Your new password must be different from your current password.',
-} as const;
+const changePasswordErrors = {
+  current_password_wrong: 'Your current password is not correct.',
+  new_password_rules: `Your new password must have ${passwordRules.describe}.`,
+  new_password_mismatch: 'The new passwords do not match.',
+  new_password_unchanged: 'Your new password must be different from your current password.',
+} as const satisfies Record<Exclude<StepError, 'code_wrong'>, string>;
 
 export interface LoginPages {
   /**
@@ -24,13 +25,17 @@ export interface LoginPages {
   signIn(ctx: Context, uid: string, options?: { username?: string; failed?: boolean }): Promise<void>;
   locked(ctx: Context): Promise<void>;
   disabled(ctx: Context): Promise<void>;
-  step(ctx: Context, step: Step, account: NhsmailAccount, error?: string): Promise<void>;
+  step(ctx: Context, step: Step, account: NhsmailAccount, error?: StepError): Promise<void>;
 }
 
 /** `prefix` is the interaction path; the pages' forms post below it, to their interaction's uid. */
 export function loginPages(options: { prefix: string; trainerMode: boolean }): LoginPages {
   const { prefix, trainerMode } = options;
   const action = (uid: string, suffix = '') => `${prefix}/${uid}${suffix}`;
+  const wording = (ctx: Context, error: StepError | undefined): string | undefined => {
+    if (error === undefined) return undefined;
+    return error === 'code_wrong' ? ctx.state.skin.mfaInvalid : changePasswordErrors[error];
+  };
   return {
     signIn: (ctx, uid, { username = '', failed = false } = {}) => {
       ctx.set('Cache-Control', 'no-store');
@@ -49,13 +54,13 @@ export function loginPages(options: { prefix: string; trainerMode: boolean }): L
         ? ctx.render('mfa', {
             title: ctx.state.skin.mfaHeading,
             action: action(ctx.params.uid, '/mfa'),
-            error,
+            error: wording(ctx, error),
             trainerCode: trainerMode ? account.mfaCode : undefined,
           })
         : ctx.render('change-password', {
             title: ctx.state.skin.expiredHeading,
             action: action(ctx.params.uid, '/password'),
-            error,
+            error: wording(ctx, error),
             rules: passwordRules.describe,
           }),
   };

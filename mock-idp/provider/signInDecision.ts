@@ -1,7 +1,9 @@
-// What a sign-in at the mock leads to: the account, the password check and any armed scenario go in,
-// one outcome comes out. Plain functions; login.ts reads and writes, loginPages.ts words the pages.
-// Every Entra error code comes from the failure catalogue (scenarios/), the one place they live.
+// What a sign-in at the mock leads to: the account, the armed scenario and what was submitted (the
+// password, the one-time code, a new password) go in, one outcome comes out. Plain functions;
+// login.ts reads and writes, loginPages.ts words the pages. Every Entra error code comes from the
+// failure catalogue (scenarios/), the one place they live.
 import type { NhsmailAccount } from '../directory/accounts.ts';
+import { passwordRules } from '../directory/passwords.ts';
 import { disabled } from '../scenarios/disabled.ts';
 import { locked } from '../scenarios/locked.ts';
 import { mfaRequired } from '../scenarios/mfaRequired.ts';
@@ -10,33 +12,79 @@ import type { PasswordOutcome, Scenario } from '../scenarios/scenario.ts';
 import { unknownUser } from '../scenarios/unknownUser.ts';
 import { wrongPassword } from '../scenarios/wrongPassword.ts';
 
-/** What the attempts log records: an outcome label and the Entra code it stands for. */
+/** Why the one-time code or change-password page is shown again; loginPages.ts words each. */
+export type StepError =
+  | 'code_wrong'
+  | 'current_password_wrong'
+  | 'new_password_rules'
+  | 'new_password_mismatch'
+  | 'new_password_unchanged';
+
+/**
+ * What the attempts log records: an outcome label and the Entra code it stands for. `attempt` is null
+ * when nothing is recorded (the change-password page refusing what was typed).
+ */
 interface Recorded {
-  attempt: string;
+  attempt: string | null;
   errorCode: string | null;
 }
 
+/** The password this outcome stores for the account before it is shown (a password change). */
+interface Changes {
+  newPassword?: string;
+}
+
 export type SignInOutcome =
-  /** One of the IdP's own pages; `failedCheck`: the password counts as wrong toward lockout. */
-  | (Recorded & { kind: 'page'; page: PasswordOutcome; failedCheck: boolean; tokenFault: string | null })
+  /**
+   * One of the IdP's own pages, with `error` when a step's page is shown again. `failedCheck`: what
+   * was submitted counts as wrong toward lockout. `tokenFault` goes on with a step's page (mfa,
+   * password_expired) to the end of the sign-in.
+   */
+  | (Recorded &
+      Changes & {
+        kind: 'page';
+        page: PasswordOutcome;
+        error?: StepError;
+        failedCheck: boolean;
+        tokenFault: string | null;
+      })
   /** An OAuth error back to the app (Entra's error redirect). */
   | (Recorded & { kind: 'refuse'; error: string; errorDescription: string })
   /** Signed in; `tokenFault` names a token-stage scenario to apply when the code is redeemed. */
-  | (Recorded & { kind: 'finish'; tokenFault: string | null });
+  | (Recorded & Changes & { kind: 'finish'; tokenFault: string | null });
+
+type PageOutcome = Extract<SignInOutcome, { kind: 'page' }>;
 
 const page = (
   shown: PasswordOutcome,
-  attempt: string,
+  attempt: string | null,
   errorCode: string | null,
-  options: { failedCheck?: boolean; tokenFault?: string | null } = {},
-): SignInOutcome => ({
+  options: { failedCheck?: boolean; tokenFault?: string | null; error?: StepError } = {},
+): PageOutcome => ({
   kind: 'page',
   page: shown,
   attempt,
   errorCode,
   failedCheck: options.failedCheck ?? false,
   tokenFault: options.tokenFault ?? null,
+  ...(options.error ? { error: options.error } : {}),
 });
+
+/** Whether what was submitted counts toward lockout (the reserved check failed). */
+export function failsCheck(outcome: SignInOutcome): boolean {
+  return outcome.kind === 'page' && outcome.failedCheck;
+}
+
+/**
+ * The failed check of `outcome` filled the last slot and locked the account. The sign-in form still
+ * answers as for any wrong password (the next sign-in meets the lock); the one-time code and
+ * change-password pages give way to the locked page.
+ */
+export function lockedBy(outcome: SignInOutcome): SignInOutcome {
+  const attempt = outcome.attempt === null ? null : `${outcome.attempt}_locked`;
+  if (outcome.kind === 'page' && outcome.page === 'invalid_credentials') return { ...outcome, attempt };
+  return page('locked', attempt, outcome.errorCode);
+}
 
 /**
  * No password check could be reserved: an unknown user ID (the same page as a wrong password) or a
@@ -88,4 +136,61 @@ export function withScenario(account: NhsmailAccount, scenario: Scenario | undef
   if (account.mfaRequired)
     return page('mfa', attempt('mfa'), scenario?.aadsts ?? mfaRequired.aadsts, { tokenFault });
   return { kind: 'finish', attempt: attempt('success'), errorCode: null, tokenFault };
+}
+
+/**
+ * A one-time code or new password arrived but no check could be reserved: the account was locked
+ * meanwhile (or every check slot is taken). The locked page; the step leaves nothing in the log.
+ */
+export function stepRefusedBeforeCheck(): SignInOutcome {
+  return page('locked', null, null);
+}
+
+/**
+ * The one-time code typed on the code page (spaces ignored). A wrong code counts toward lockout like
+ * a wrong password, so codes cannot be guessed endlessly. `tokenFault`: taken at the password step.
+ */
+export function afterOneTimeCode(
+  account: NhsmailAccount,
+  typed: string,
+  tokenFault: string | null,
+): SignInOutcome {
+  if (typed.replace(/\s+/g, '') !== account.mfaCode) {
+    return page('mfa', 'mfa_invalid_code', mfaRequired.aadsts, {
+      failedCheck: true,
+      error: 'code_wrong',
+      tokenFault,
+    });
+  }
+  return { kind: 'finish', attempt: 'success', errorCode: null, tokenFault };
+}
+
+export interface PasswordChange {
+  /** Whether the current password typed is the account's password. */
+  currentMatches: boolean;
+  currentPassword: string;
+  newPassword: string;
+  confirmPassword: string;
+}
+
+/**
+ * The change-password page of an expired password. A wrong current password counts toward lockout;
+ * with the right one, a new password that breaks a rule, is not typed the same twice or is the
+ * current one is refused with the reason. A new password that passes is stored, and the sign-in goes
+ * on to the one-time code when the account asks for one.
+ */
+export function afterPasswordChange(
+  account: NhsmailAccount,
+  change: PasswordChange,
+  tokenFault: string | null,
+): SignInOutcome {
+  const refuse = (error: StepError, failedCheck = false) =>
+    page('password_expired', null, null, { error, failedCheck, tokenFault });
+  if (!change.currentMatches) return refuse('current_password_wrong', true);
+  if (!passwordRules.check(change.newPassword)) return refuse('new_password_rules');
+  if (change.newPassword !== change.confirmPassword) return refuse('new_password_mismatch');
+  if (change.newPassword === change.currentPassword) return refuse('new_password_unchanged');
+  const changed = { attempt: 'password_changed', errorCode: null, newPassword: change.newPassword };
+  if (account.mfaRequired) return { ...page('mfa', null, null, { tokenFault }), ...changed };
+  return { kind: 'finish', tokenFault, ...changed };
 }

@@ -61,3 +61,17 @@ test('a scenario armed after a reset, or after disarming, fires; one armed twice
   t.is(heading((await signInAs(mock, 'tom.jones@nhs.net')).page), disabledHeading);
   t.is((await signInAs(mock, 'tom.jones@nhs.net')).page.url, `${mock.appUrl}/messages`);
 });
+
+test('a token-stage scenario taken before the one-time code still fires when the mock restarts in between', async (t) => {
+  const mock = await system();
+  await armScenario(mock, 'bad_signature', 'mfa.user@nhs.net');
+  const { session, page } = await signInAs(mock, 'mfa.user@nhs.net');
+  t.is(heading(page), 'Enter your verification code');
+  const { mfaCode } = await mockAccount(mock, 'mfa.user@nhs.net');
+  await mock.restartMock();
+  const end = await session.submit(page, 'form:has(input[name=code])', { code: mfaCode });
+  t.is(heading(end), 'Authentication Error');
+  const correlationId = end.$('[data-testid=correlation-id]').text().trim();
+  const [event] = await mock.broker.audit.recent({ limit: 1, correlationId });
+  t.is(event?.outcome, 'upstream_invalid_response', 'the broker refused the id_token');
+});
