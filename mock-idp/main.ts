@@ -2,9 +2,9 @@
 import { createDatabase, migrate } from '../shared/database.ts';
 import { closeServer, listen, portOf, stopOnSignals } from '../shared/http/serve.ts';
 import { createLogger } from '../shared/logger.ts';
-import { deleteExpiredPayloads } from '../shared/oidc/knexAdapter.ts';
 import { createMockIdp } from './app.ts';
 import { loadConfig } from './config.ts';
+import { deleteExpiredRows } from './expiry.ts';
 import { mockIdpMigrations, mockIdpMigrationTable } from './migrations/index.ts';
 import { seedMockIdp } from './seed.ts';
 
@@ -19,13 +19,11 @@ if (Number(existing?.count ?? 0) === 0) {
 }
 const { app, stop: stopMock } = await createMockIdp(config, { db, logger });
 const server = await listen(app.callback(), config.port, config.host);
-// Expired provider payloads and abandoned MFA/password-change steps go once a minute.
+// Expired provider payloads, abandoned MFA/password-change steps and old attempts go once a minute.
 const sweeper = setInterval(() => {
-  const now = Date.now();
-  Promise.all([
-    deleteExpiredPayloads(db),
-    db('login_progress').where('expires_at', '<=', now).delete(),
-  ]).catch((error: unknown) => logger.warn({ err: error }, 'could not delete expired rows'));
+  deleteExpiredRows(db, config).catch((error: unknown) =>
+    logger.warn({ err: error }, 'could not delete expired rows'),
+  );
 }, 60_000);
 sweeper.unref();
 logger.info(

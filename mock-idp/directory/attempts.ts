@@ -1,4 +1,5 @@
-// A log of sign-in attempts for testers to read back through the control API.
+// A log of sign-in attempts for testers to read back through the control API; attempts past their
+// retention are deleted in bulk on a timer (expiry.ts).
 import type { Knex } from 'knex';
 import { mockEvents } from '../metrics.ts';
 import { normaliseEmail } from './accounts.ts';
@@ -60,4 +61,9 @@ export async function recentAttempts(
     correlationId: row.correlation_id,
     at: new Date(row.at).toISOString(),
   }));
+}
+
+/** Deletes the attempts made before `cutoff` (epoch ms) in one statement; returns how many. */
+export async function deleteAttemptsBefore(db: Knex, cutoff: number): Promise<number> {
+  return db('sign_in_attempts').where('at', '<', cutoff).delete();
 }
