@@ -64,6 +64,11 @@ export interface BrokerConfig {
   };
   /** How often a running instance checks the client registry version (a change drops its client cache). */
   clientRefreshMs: number;
+  /**
+   * How long a sign-in lasts from the moment the user signed in: the broker session, the grant behind
+   * an app's tokens and its refresh tokens end then, however often they are used.
+   */
+  signInLifetimeSeconds: number;
   /** Bearer token for GET /metrics; no token, no metrics endpoint. */
   metricsToken: string | undefined;
   secureCookies: boolean;
@@ -118,6 +123,12 @@ const schema = z.object({
     .max(30 * 24 * 3600)
     .default(24 * 3600),
   BROKER_CLIENT_REFRESH_MS: z.coerce.number().int().min(50).max(60000).default(1000),
+  BROKER_SIGN_IN_LIFETIME_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(24 * 3600)
+    .default(8 * 3600),
   METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   BROKER_TRAINER_MODE: booleanSchema.optional(),
   UPSTREAM_END_SESSION: booleanSchema.default(true),
@@ -181,6 +192,7 @@ export function loadConfig(env: Environment): Readonly<BrokerConfig> {
     trustProxy: parsed.TRUST_PROXY,
     keys,
     clientRefreshMs: parsed.BROKER_CLIENT_REFRESH_MS,
+    signInLifetimeSeconds: parsed.BROKER_SIGN_IN_LIFETIME_SECONDS,
     metricsToken: parsed.METRICS_TOKEN,
     secureCookies: issuer.startsWith('https://'),
     trainerMode: !production && (parsed.BROKER_TRAINER_MODE ?? true),

@@ -12,18 +12,13 @@ export async function finishFirstPartyConsent(
   ctx: Context,
   interaction: Interaction,
 ): Promise<void> {
-  const accountId = interaction.session?.accountId;
-  const clientId = String(interaction.params.client_id);
-  ctx.assert(accountId, 400, 'This sign-in does not belong to your browser session.');
-  let grant = interaction.grantId ? await provider.Grant.find(interaction.grantId) : undefined;
-  if (grant && (grant.accountId !== accountId || grant.clientId !== clientId)) grant = undefined;
-  grant ??= new provider.Grant({ accountId, clientId });
-  grant.addOIDCScope(typeof interaction.params.scope === 'string' ? interaction.params.scope : 'openid');
-  const grantId = await grant.save();
+  ctx.assert(interaction.session?.accountId, 400, 'This sign-in does not belong to your browser session.');
+  // The grant itself is made or extended at the resume (shared/oidc/firstPartyGrant.ts), in the
+  // authorization request and so with its session: a grant ends with the sign-in (signInLifetime.ts).
   await provider.interactionFinished(
     ctx.req,
     ctx.res,
-    { consent: { grantId } },
+    { consent: interaction.grantId ? { grantId: interaction.grantId } : {} },
     { mergeWithLastSubmission: true },
   );
 }

@@ -16,6 +16,7 @@ import { brokerInteractionPolicy } from './interactionPolicy.ts';
 import { type IssuerKeys, loadIssuerKeys } from './keyFollower.ts';
 import { offlineAccessIsConsent } from './offlineAccess.ts';
 import { outgoingFetch } from './outgoingRequests.ts';
+import { signInLifetime } from './signInLifetime.ts';
 
 type RenderingContext = KoaContextWithOIDC & { render: (view: string, locals?: object) => Promise<void> };
 
@@ -54,6 +55,7 @@ export async function createIssuer(
 ): Promise<Provider> {
   // oidc-provider reads its keys only here: the broker builds a new issuer when they change (app.ts).
   const { signing: signingKeys, cookies: cookieKeys } = keys ?? (await loadIssuerKeys(db));
+  const lifetime = signInLifetime(config.signInLifetimeSeconds);
 
   const configuration: Configuration = {
     // The broker's client cache outlives the issuer: a rebuild for new keys reads no client again.
@@ -141,8 +143,8 @@ export async function createIssuer(
     // suspended) on a shared practice computer must end every app's refresh. Not by binding each token
     // to the session, which costs a Session read at every use, but by ending the grant behind them
     // wherever a session ends: RP-initiated sign-out (signOutEndsGrants.ts), NHSmail's sign-out and
-    // suspension (broker/logout/sessions.ts, revocation.ts). Grant, session and refresh token share
-    // one lifetime (ttl below).
+    // suspension (broker/logout/sessions.ts, revocation.ts). Grant, session and refresh token end
+    // together, with the sign-in (ttl below).
     async expiresWithSession() {
       return false;
     },
@@ -163,7 +165,7 @@ export async function createIssuer(
     },
     interactions: {
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
-      policy: brokerInteractionPolicy(),
+      policy: brokerInteractionPolicy(lifetime),
     },
     loadExistingGrant: loadFirstPartyGrant,
     clientBasedCORS(_ctx, origin, client) {
@@ -182,11 +184,12 @@ export async function createIssuer(
       AuthorizationCode: 60,
       AccessToken: 10 * 60,
       IdToken: 60 * 60,
-      // A sign-in lasts a working day at most: the browser session, the grant behind the tokens and a
-      // refresh token end together, so no grant row outlives the session it was made for.
-      RefreshToken: 8 * 60 * 60,
-      Session: 8 * 60 * 60,
-      Grant: 8 * 60 * 60,
+      // A sign-in lasts a working day at most (BROKER_SIGN_IN_LIFETIME_SECONDS), counted from the
+      // moment the user signed in: the browser session, the grant behind the tokens and every refresh
+      // token end together, however often they are used (signInLifetime.ts).
+      RefreshToken: lifetime.RefreshToken,
+      Session: lifetime.Session,
+      Grant: lifetime.Grant,
       Interaction: 60 * 60,
       BackchannelAuthenticationRequest: 10 * 60,
       ClientCredentials: 10 * 60,

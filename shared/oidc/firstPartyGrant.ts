@@ -7,7 +7,8 @@ export async function loadFirstPartyGrant(ctx: KoaContextWithOIDC): Promise<Gran
   if (!client || !session?.accountId) return undefined;
   const grantId = ctx.oidc.result?.consent?.grantId ?? session.grantIdFor(client.clientId);
   let grant = grantId ? await provider.Grant.find(grantId) : undefined;
-  if (grant && grant.accountId !== session.accountId) grant = undefined;
+  if (grant && (grant.accountId !== session.accountId || grant.clientId !== client.clientId))
+    grant = undefined;
   grant ??= new provider.Grant({ clientId: client.clientId, accountId: session.accountId });
   const requested = typeof params?.scope === 'string' ? params.scope : 'openid';
   grant.addOIDCScope(requested);

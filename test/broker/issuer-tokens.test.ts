@@ -71,6 +71,14 @@ test('reusing a rotated refresh token fails and revokes the grant, newest token 
   t.is(await userinfoStatus(rotated.access_token, 'GET'), 401, 'the grant’s access tokens die with it');
 });
 
+test('by default a refresh token ends with the sign-in, 8 hours after it, rotated or not', async (t) => {
+  const { tokens } = await signIn(client, janeEmail, { parameters: { max_age: '28800' } });
+  const end = Number(tokens.claims()?.auth_time) + 8 * 60 * 60;
+  t.is(Number((await oidc.tokenIntrospection(client.config, refreshTokenOf(tokens))).exp), end);
+  const rotated = await oidc.refreshTokenGrant(client.config, refreshTokenOf(tokens));
+  t.is(Number((await oidc.tokenIntrospection(client.config, refreshTokenOf(rotated))).exp), end);
+});
+
 test('a refresh token works only for the client it was issued to', async (t) => {
   const other = await registerClient(system, host);
   const { tokens } = await signIn(client, janeEmail);

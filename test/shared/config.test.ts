@@ -21,6 +21,7 @@ test('defaults give the documented development setup', (t) => {
   t.is(loadAppConfig({}).brokerIssuer, 'http://localhost:3000');
   t.is(broker.clientRefreshMs, 1000);
   t.is(loadMockConfig({}).clientRefreshMs, 1000);
+  t.is(broker.signInLifetimeSeconds, 8 * 60 * 60);
 });
 
 test('a bad value is refused with the variable named', (t) => {
@@ -47,6 +48,13 @@ test('a bad value is refused with the variable named', (t) => {
       value,
     );
   t.regex(t.throws(() => loadMockConfig({ MOCK_CLIENT_REFRESH_MS: '0' })).message, /MOCK_CLIENT_REFRESH_MS/);
+  for (const value of ['0', '1.5', '86401', 'all day'])
+    t.regex(
+      t.throws(() => loadBrokerConfig({ BROKER_SIGN_IN_LIFETIME_SECONDS: value })).message,
+      /BROKER_SIGN_IN_LIFETIME_SECONDS/,
+      value,
+    );
+  t.is(loadBrokerConfig({ BROKER_SIGN_IN_LIFETIME_SECONDS: '3600' }).signInLifetimeSeconds, 3600);
 });
 
 test('the help desk details are configurable', (t) => {
