@@ -29,6 +29,8 @@ export interface SystemOptions {
   env?: Record<string, string>;
   /** Run the broker on PostgreSQL at this URL (a fresh schema) instead of SQLite. */
   brokerPostgresUrl?: string;
+  /** Run the mock on PostgreSQL at this URL (a fresh schema) instead of SQLite. */
+  mockPostgresUrl?: string;
   /** Where every service's log lines go (at LOG_LEVEL debug), e.g. to inspect them in a test. */
   logDestination?: DestinationStream;
 }
@@ -86,7 +88,12 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
     ...common,
   });
   const mockLogger = logger('mock-idp');
-  let mockDb = createDatabase(mockConfig.database, mockLogger);
+  let mockSchema: string | undefined;
+  if (options.mockPostgresUrl) mockSchema = await createPostgresSchema(options.mockPostgresUrl);
+  const mockDatabase = options.mockPostgresUrl
+    ? { ...mockConfig.database, url: options.mockPostgresUrl, schema: mockSchema }
+    : mockConfig.database;
+  let mockDb = createDatabase(mockDatabase, mockLogger);
   await migrate(mockDb, mockIdpMigrations, mockIdpMigrationTable);
   await seedMockIdp(mockDb, mockConfig);
   let mock = await createMockIdp(mockConfig, { db: mockDb, logger: mockLogger });
@@ -147,7 +154,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
       // As for the broker: a new knex pool, so nothing the mock kept in memory survives.
       await mock.stop();
       await mockDb.destroy();
-      mockDb = createDatabase(mockConfig.database, mockLogger);
+      mockDb = createDatabase(mockDatabase, mockLogger);
       await migrate(mockDb, mockIdpMigrations, mockIdpMigrationTable);
       mock = await createMockIdp(mockConfig, { db: mockDb, logger: mockLogger });
       system.mockDb = mockDb;
@@ -164,6 +171,8 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
       await Promise.all([system.mockDb.destroy(), system.brokerDb.destroy(), appDb.destroy()]);
       if (options.brokerPostgresUrl && brokerSchema)
         await dropPostgresSchema(options.brokerPostgresUrl, brokerSchema);
+      if (options.mockPostgresUrl && mockSchema)
+        await dropPostgresSchema(options.mockPostgresUrl, mockSchema);
       await rm(dataDir, { recursive: true, force: true });
     },
   };
