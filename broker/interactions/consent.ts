@@ -4,6 +4,7 @@
 // never answers a consent prompt: grant the scopes asked for and go on.
 import type { Context } from 'koa';
 import type Provider from 'oidc-provider';
+import { SignInRefused } from './signInRefused.ts';
 
 type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
 
@@ -12,7 +13,11 @@ export async function finishFirstPartyConsent(
   ctx: Context,
   interaction: Interaction,
 ): Promise<void> {
-  ctx.assert(interaction.session?.accountId, 400, 'This sign-in does not belong to your browser session.');
+  if (!interaction.session?.accountId)
+    throw new SignInRefused('interaction_mismatch', {
+      status: 400,
+      audit: { clientId: String(interaction.params.client_id) },
+    });
   // The grant itself is made or extended at the resume (shared/oidc/firstPartyGrant.ts), in the
   // authorization request and so with its session: a grant ends with the sign-in (signInLifetime.ts).
   await provider.interactionFinished(

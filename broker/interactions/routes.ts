@@ -51,8 +51,12 @@ export function interactionRoutes(options: {
 
   router.get('/interaction/:uid', async (ctx) => {
     const interaction = await provider.interactionDetails(ctx.req, ctx.res);
+    // The browser's own sign-in is another one: this one is not its to continue.
     if (interaction.uid !== ctx.params.uid)
-      ctx.throw(400, 'This sign-in does not belong to your browser session.');
+      throw new SignInRefused('interaction_mismatch', {
+        status: 400,
+        audit: { clientId: String(interaction.params.client_id) },
+      });
     if (interaction.prompt.name === 'consent') return finishFirstPartyConsent(provider, ctx, interaction);
     const url = await startSignIn(ctx, interaction).catch(
       refuseUpstream({ clientId: String(interaction.params.client_id) }, ctx.path),

@@ -93,6 +93,40 @@ test('after a refused sign-in, "Try signing in again" at /interaction/<uid> star
   t.is((await redeem(client, outcome.callback, pending)).claims()?.sub, tomId);
 });
 
+test("a browser at another sign-in's /interaction/<uid> gets the refusal page, and the refusal is audited", async (t) => {
+  // Another browser's sign-in, in progress.
+  const other = await new HttpSession().get((await authorizationRequest(client)).url.href, { follow: false });
+  const otherUid = interactionCookieOf(other)?.uid;
+  if (!otherUid) return t.fail('no interaction cookie for the other browser');
+  // This browser's own sign-in, whose interaction cookie it sends on every path (as when something
+  // between the browser and the broker drops the cookie's Path).
+  const session = new HttpSession();
+  const own = await session.get((await authorizationRequest(client)).url.href, { follow: false });
+  const ownUid = interactionCookieOf(own)?.uid;
+  if (!ownUid) return t.fail('no interaction cookie for this browser');
+  for (const cookie of await session.jar.getCookies(`${system.brokerUrl}/interaction/${ownUid}`)) {
+    if (!cookie.key.startsWith('cqrs_broker_interaction')) continue;
+    const everywhere = cookie.clone();
+    if (!everywhere) return t.fail('the interaction cookie could not be copied');
+    everywhere.path = '/';
+    await session.jar.setCookie(everywhere, system.brokerUrl);
+  }
+
+  const page = await session.get(`${system.brokerUrl}/interaction/${otherUid}`, { follow: false });
+  t.is(page.status, 400);
+  t.is(page.$('h1').first().text().trim(), 'Authentication Error');
+  t.regex(
+    page.$('[data-testid=error-text]').text(),
+    /We seem to be having trouble authenticating your account/,
+  );
+  t.is(page.headers.get('location'), null, 'neither NHSmail nor the other sign-in goes on');
+  const correlationId = page.$('[data-testid=correlation-id]').text().trim();
+  t.regex(correlationId, /^[0-9a-f-]{36}$/);
+  const [event] = await system.broker.audit.recent({ limit: 1, correlationId });
+  t.is(event?.outcome, 'interaction_mismatch');
+  t.is(event?.clientId, client.clientId);
+});
+
 test('a signed-in user asked for consent still goes to /interaction/<uid>, never to NHSmail', async (t) => {
   const { session } = await signIn(client, 'jane.smith@nhs.net');
   const pending = await authorizationRequest(client, { prompt: 'consent' });
