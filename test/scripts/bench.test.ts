@@ -8,9 +8,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import test from 'ava';
+import knex from 'knex';
 import { instructionsCountable } from '../../scripts/bench/instructions.ts';
 import { parseOptions } from '../../scripts/bench/options.ts';
 import type { BenchResult } from '../../scripts/bench/result.ts';
+import { postgresRequired, postgresUrl } from '../helpers/postgres.ts';
 
 const run = promisify(execFile);
 const script = path.join(import.meta.dirname, '..', '..', 'scripts', 'bench.ts');
@@ -173,6 +175,52 @@ test('bench --quick writes JSON, markdown and SVG with numbers for every phase a
   t.is(svg.match(/<circle /g)?.length, result.signIns.length, 'one p99 point per phase');
   t.false(svg.includes('NaN'));
 });
+
+test('bench --database-url runs the broker on PostgreSQL in a schema of its own and leaves none behind', async (t) => {
+  const postgres = await postgresRequired();
+  if (!postgres.run) return t.log(`not run here: ${postgres.reason}`);
+  t.timeout(180_000);
+  const outDir = await mkdtemp(path.join(tmpdir(), 'cqrs-bench-pg-test-'));
+  t.teardown(() => rm(outDir, { recursive: true, force: true }));
+  const schemas = () =>
+    probe<{ nspname: string }>("select nspname from pg_namespace where nspname like 'bench\\_%'");
+  const before = (await schemas()).map((row) => row.nspname);
+  const { stdout } = await run(
+    process.execPath,
+    [script, '--quick', '--no-floor', '--concurrency', '1', '--database-url', postgresUrl, '--out', outDir],
+    {
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', DATA_DIR: outDir },
+      timeout: 170_000,
+    },
+  );
+  t.true(stdout.includes(`Report written to ${outDir}`));
+  const result = JSON.parse(await readFile(path.join(outDir, 'results.json'), 'utf8')) as BenchResult;
+  t.is(result.environment.brokerDatabase, 'postgresql');
+  const [phase] = result.signIns;
+  if (!phase) return t.fail('results.json has no sign-in phase');
+  t.is(phase.errors, 0, JSON.stringify(phase.errorSamples));
+  t.true(phase.signIns >= 1);
+  // The broker's statements are counted on PostgreSQL as on SQLite: a sign-in makes 9.
+  const statements = phase.services.broker.statementsPerOperation ?? 0;
+  t.true(statements >= 9 && statements <= 12, String(statements));
+  // Its growth is read from PostgreSQL's relation sizes in the run's schema.
+  t.true((result.databasesAtEnd.broker?.bytes ?? 0) > 0);
+  t.true(Number.isFinite(phase.databaseBytesPerSignIn.broker));
+  t.is(result.refresh.errors, 0, JSON.stringify(result.refresh.errorSamples));
+  const markdown = await readFile(path.join(outDir, 'report.md'), 'utf8');
+  t.true(markdown.includes('· broker on postgresql ·'));
+  // The scratch schema is dropped when the run ends.
+  t.deepEqual((await schemas()).map((row) => row.nspname).sort(), before.sort());
+});
+
+async function probe<Row>(sql: string): Promise<Row[]> {
+  const db = knex({ client: 'pg', connection: postgresUrl });
+  try {
+    return (await db.raw(sql)).rows as Row[];
+  } finally {
+    await db.destroy();
+  }
+}
 
 test('bench runs the floor unless told --no-floor', (t) => {
   t.true(parseOptions([], {}, '/tmp').floor);
