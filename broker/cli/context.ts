@@ -4,8 +4,9 @@
 import os from 'node:os';
 import { InvalidArgumentError } from 'commander';
 import type { Knex } from 'knex';
-import { ServiceError } from '../../shared/errors.ts';
+import { isDatabaseOutage } from '../../shared/databaseAvailability.ts';
 import { createDatabase, migrate } from '../../shared/database.ts';
+import { DatabaseUnavailableError, ServiceError } from '../../shared/errors.ts';
 import { type BrokerCliConfig, loadCliConfig } from '../config.ts';
 import { brokerMigrations, brokerMigrationTable } from '../migrations/index.ts';
 
@@ -52,22 +53,18 @@ export async function withBroker<T>(work: (context: CliContext) => Promise<T>): 
   }
 }
 
-/** Errors of a database that cannot be reached (refused, unknown host, timed out, reset). */
-const unreachable = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ECONNRESET',
-]);
-
-/** For a database that cannot be reached, what to say and what to check; undefined for anything else. */
+/**
+ * For a database that cannot be reached or used, what to say and what to check; undefined for anything
+ * else. Which failures those are is the services' decision too (shared/databaseAvailability.ts).
+ */
 export function unreachableDatabase(error: unknown): string | undefined {
-  const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  const timedOut = error instanceof Error && error.name === 'KnexTimeoutError';
-  if (!timedOut && !(typeof code === 'string' && unreachable.has(code))) return undefined;
-  return `cannot reach the database (${failureReason(error)}); check DATABASE_URL and that the database is up`;
+  if (!isDatabaseOutage(error)) return undefined;
+  const cause = error instanceof DatabaseUnavailableError && error.cause !== undefined ? error.cause : error;
+  const reason = failureReason(cause);
+  const code = (cause as NodeJS.ErrnoException | undefined)?.code;
+  if (typeof code === 'string' && code.startsWith('SQLITE_'))
+    return `cannot use the database (${reason}); check DATA_DIR and that the database file can be opened`;
+  return `cannot reach the database (${reason}); check DATABASE_URL and that the database is up`;
 }
 
 /**

@@ -1,6 +1,10 @@
 // The cqrs-broker CLI as a whole: help everywhere, migrate and seed, and failures that end with one line
 // on stderr and a non-zero exit code, never a stack trace.
+import { mkdir } from 'node:fs/promises';
+import net, { type AddressInfo } from 'node:net';
+import path from 'node:path';
 import test from 'ava';
+import { freePort } from '../helpers/ports.ts';
 import { cliEnvironment, hasStackTrace } from './cliHarness.ts';
 
 test('--help lists every command, and every command has its own help', async (t) => {
@@ -146,14 +150,72 @@ test('a bad environment is named in one line, without a stack trace', async (t) 
 });
 
 test('an unreachable database is reported in one line, without a stack trace', async (t) => {
-  // Port 9 (discard) on loopback: nothing listens there, so the connection is refused at once.
-  const cli = await cliEnvironment({ DATABASE_URL: 'postgres://nobody@127.0.0.1:9/none' });
+  // A loopback port nobody listens on: the connection is refused at once.
+  const port = await freePort();
+  const cli = await cliEnvironment({ DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/test` });
   t.teardown(cli.dispose);
   const result = await cli.run('accounts', 'list');
   t.is(result.code, 1);
   t.is(
     result.stderr,
-    'error: cannot reach the database (connect ECONNREFUSED 127.0.0.1:9); check DATABASE_URL and that the database is up\n',
+    `error: cannot reach the database (connect ECONNREFUSED 127.0.0.1:${port}); check DATABASE_URL and that the database is up\n`,
+  );
+  t.is(result.stdout, '');
+  t.false(hasStackTrace(result.stderr));
+});
+
+/**
+ * A PostgreSQL server that is still starting up: it answers every connection with the error
+ * PostgreSQL sends then (SQLSTATE 57P03) and closes it.
+ */
+async function startingPostgres(): Promise<{ port: number; close(): Promise<void> }> {
+  const field = (type: string, value: string) =>
+    Buffer.concat([Buffer.from(type), Buffer.from(`${value}\0`)]);
+  const fields = Buffer.concat([
+    field('S', 'FATAL'),
+    field('V', 'FATAL'),
+    field('C', '57P03'),
+    field('M', 'the database system is starting up'),
+    Buffer.from([0]),
+  ]);
+  const length = Buffer.alloc(4);
+  length.writeInt32BE(fields.length + 4);
+  const errorResponse = Buffer.concat([Buffer.from('E'), length, fields]);
+  const server = net.createServer((socket) => {
+    socket.once('data', () => socket.end(errorResponse));
+    socket.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+test('a PostgreSQL that is starting up is reported as unreachable, in one line', async (t) => {
+  const postgres = await startingPostgres();
+  t.teardown(postgres.close);
+  const cli = await cliEnvironment({ DATABASE_URL: `postgres://postgres@127.0.0.1:${postgres.port}/test` });
+  t.teardown(cli.dispose);
+  const result = await cli.run('accounts', 'list');
+  t.is(result.code, 1);
+  t.is(
+    result.stderr,
+    'error: cannot reach the database (the database system is starting up); check DATABASE_URL and that the database is up\n',
+  );
+  t.false(hasStackTrace(result.stderr));
+});
+
+test('a SQLite database file that cannot be opened is reported in one line, naming DATA_DIR', async (t) => {
+  const cli = await cliEnvironment();
+  t.teardown(cli.dispose);
+  // A folder where the database file should be.
+  await mkdir(path.join(cli.dataDir, 'broker.sqlite'));
+  const result = await cli.run('accounts', 'list');
+  t.is(result.code, 1);
+  t.is(
+    result.stderr,
+    'error: cannot use the database (SQLITE_CANTOPEN: unable to open database file); check DATA_DIR and that the database file can be opened\n',
   );
   t.false(hasStackTrace(result.stderr));
 });
