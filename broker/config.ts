@@ -214,7 +214,7 @@ export function loadConfig(env: Environment): Readonly<BrokerConfig> {
  */
 export type BrokerCliConfig = Pick<
   BrokerConfig,
-  'database' | 'production' | 'cqrsAppUrl' | 'cqrsAppSecret' | 'keys'
+  'database' | 'production' | 'cqrsAppUrl' | 'cqrsAppSecret' | 'keys' | 'signInLifetimeSeconds'
 > & {
   upstream: Pick<BrokerConfig['upstream'], 'tenantId'>;
 };
@@ -227,6 +227,7 @@ const cliSchema = schema.pick({
   CQRS_APP_CLIENT_SECRET: true,
   BROKER_KEY_REFRESH_SECONDS: true,
   BROKER_KEY_ACTIVATION_SECONDS: true,
+  BROKER_SIGN_IN_LIFETIME_SECONDS: true,
 });
 
 export function loadCliConfig(env: Environment): Readonly<BrokerCliConfig> {
@@ -242,6 +243,7 @@ export function loadCliConfig(env: Environment): Readonly<BrokerCliConfig> {
     cqrsAppUrl: parsed.CQRS_APP_URL,
     cqrsAppSecret: parsed.CQRS_APP_CLIENT_SECRET,
     keys: keyLifecycle(parsed),
+    signInLifetimeSeconds: parsed.BROKER_SIGN_IN_LIFETIME_SECONDS,
   });
 }
 

@@ -124,13 +124,15 @@ export function registerKeyCommands(program: Command): void {
     )
     .option(
       '--keep-previous-hours <hours>',
-      'how long cookies signed by the previous key stay valid (at least the 8-hour session lifetime)',
+      'how long cookies signed by the previous key stay valid (default and advised minimum: the ' +
+        'sign-in lifetime, BROKER_SIGN_IN_LIFETIME_SECONDS, 8 hours unless set)',
       numberBetween(0, 24 * 365),
-      8,
     )
-    .action(async (options: { keepPreviousHours: number }) => {
+    .action(async (options: { keepPreviousHours?: number }) => {
       await withBroker(async ({ config, db, actor }) => {
-        const keepSeconds = Math.round(options.keepPreviousHours * 3600);
+        const lifetimeHours = config.signInLifetimeSeconds / 3600;
+        const keepHours = options.keepPreviousHours ?? lifetimeHours;
+        const keepSeconds = Math.round(keepHours * 3600);
         const key = await rotateCookieKey(db, keepSeconds, config.keys.activationSeconds);
         await new AuditLog(db).record({
           event: 'cookie_key',
@@ -139,8 +141,15 @@ export function registerKeyCommands(program: Command): void {
           detail: `generation ${key.generation}; signs from ${isoTime(key.activatesAt)}; by ${actor}`,
         });
         print(`New cookie key (generation ${key.generation}), signing from ${formatTime(key.activatesAt)}.`);
-        if (options.keepPreviousHours < 8)
-          note('Warning: sessions live 8 hours; ones signed by the previous key may end early.');
+        if (keepSeconds < config.signInLifetimeSeconds)
+          note(
+            `Warning: a sign-in lasts ${formatHours(lifetimeHours)}; ones whose cookies the previous key signed may end early.`,
+          );
       });
     });
+}
+
+function formatHours(hours: number): string {
+  const rounded = Number(hours.toFixed(2));
+  return `${rounded} hour${rounded === 1 ? '' : 's'}`;
 }

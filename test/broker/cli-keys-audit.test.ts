@@ -74,6 +74,25 @@ test('keys rotate-cookie-key adds a cookie key that signs after the activation d
   t.is(Number(rows[0].expires_at), Number(rows[1].activates_at) + 8 * 3_600_000);
 });
 
+test('keys rotate-cookie-key keeps the previous key for the sign-in lifetime, and warns when told less', async (t) => {
+  const cli = await cliEnvironment({ BROKER_SIGN_IN_LIFETIME_SECONDS: String(2 * 3600) });
+  t.teardown(cli.dispose);
+  await cli.run('keys', 'list');
+  await startIssuer(t, cli);
+  const rotated = await cli.run('keys', 'rotate-cookie-key');
+  t.is(rotated.code, 0, rotated.stderr);
+  t.false(rotated.stderr.includes('Warning'), rotated.stderr);
+  const [previous, next] = await cli.withDatabase((db) => db('cookie_keys').orderBy('generation'));
+  t.is(Number(previous.expires_at), Number(next.activates_at) + 2 * 3_600_000);
+
+  const short = await cli.run('keys', 'rotate-cookie-key', '--keep-previous-hours', '1');
+  t.is(short.code, 0, short.stderr);
+  t.regex(
+    short.stdout + short.stderr,
+    /Warning: a sign-in lasts 2 hours; ones whose cookies the previous key signed may end early\./,
+  );
+});
+
 test('audit lists events newest first and filters by email, outcome and limit', async (t) => {
   const cli = await cliEnvironment();
   t.teardown(cli.dispose);
