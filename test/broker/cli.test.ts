@@ -3,9 +3,9 @@
 import { mkdir } from 'node:fs/promises';
 import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { freePort } from '../helpers/ports.ts';
-import { cliEnvironment, hasStackTrace } from './cliHarness.ts';
+import { type CliResult, cliEnvironment, hasStackTrace } from './cliHarness.ts';
 
 test('--help lists every command, and every command has its own help', async (t) => {
   const cli = await cliEnvironment();
@@ -143,10 +143,11 @@ test('unknown commands, missing arguments and bad option values fail with one li
 test('a bad environment is named in one line, without a stack trace', async (t) => {
   const cli = await cliEnvironment({ DATABASE_URL: 'mysql://somewhere/db' });
   t.teardown(cli.dispose);
-  const result = await cli.run('accounts', 'list');
-  t.is(result.code, 1);
-  t.is(result.stderr, 'error: Invalid configuration: DATABASE_URL: must be a postgres:// URL\n');
-  t.false(hasStackTrace(result.stderr));
+  failsInOneLine(
+    t,
+    await cli.run('accounts', 'list'),
+    'Invalid configuration: DATABASE_URL: must be a postgres:// URL',
+  );
 });
 
 test('an unreachable database is reported in one line, without a stack trace', async (t) => {
@@ -155,13 +156,12 @@ test('an unreachable database is reported in one line, without a stack trace', a
   const cli = await cliEnvironment({ DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/test` });
   t.teardown(cli.dispose);
   const result = await cli.run('accounts', 'list');
-  t.is(result.code, 1);
-  t.is(
-    result.stderr,
-    `error: cannot reach the database (connect ECONNREFUSED 127.0.0.1:${port}); check DATABASE_URL and that the database is up\n`,
+  failsInOneLine(
+    t,
+    result,
+    `cannot reach the database (connect ECONNREFUSED 127.0.0.1:${port}); check DATABASE_URL and that the database is up`,
   );
   t.is(result.stdout, '');
-  t.false(hasStackTrace(result.stderr));
 });
 
 /**
@@ -197,13 +197,11 @@ test('a PostgreSQL that is starting up is reported as unreachable, in one line',
   t.teardown(postgres.close);
   const cli = await cliEnvironment({ DATABASE_URL: `postgres://postgres@127.0.0.1:${postgres.port}/test` });
   t.teardown(cli.dispose);
-  const result = await cli.run('accounts', 'list');
-  t.is(result.code, 1);
-  t.is(
-    result.stderr,
-    'error: cannot reach the database (the database system is starting up); check DATABASE_URL and that the database is up\n',
+  failsInOneLine(
+    t,
+    await cli.run('accounts', 'list'),
+    'cannot reach the database (the database system is starting up); check DATABASE_URL and that the database is up',
   );
-  t.false(hasStackTrace(result.stderr));
 });
 
 test('a SQLite database file that cannot be opened is reported in one line, naming DATA_DIR', async (t) => {
@@ -211,11 +209,16 @@ test('a SQLite database file that cannot be opened is reported in one line, nami
   t.teardown(cli.dispose);
   // A folder where the database file should be.
   await mkdir(path.join(cli.dataDir, 'broker.sqlite'));
-  const result = await cli.run('accounts', 'list');
-  t.is(result.code, 1);
-  t.is(
-    result.stderr,
-    'error: cannot use the database (SQLITE_CANTOPEN: unable to open database file); check DATA_DIR and that the database file can be opened\n',
+  failsInOneLine(
+    t,
+    await cli.run('accounts', 'list'),
+    'cannot use the database (SQLITE_CANTOPEN: unable to open database file); check DATA_DIR and that the database file can be opened',
   );
-  t.false(hasStackTrace(result.stderr));
 });
+
+/** The command failed with exit code 1 and said why in one `error:` line on stderr, no stack trace. */
+function failsInOneLine(t: ExecutionContext, result: CliResult, line: string): void {
+  t.is(result.code, 1);
+  t.is(result.stderr, `error: ${line}\n`);
+  t.false(hasStackTrace(result.stderr));
+}
