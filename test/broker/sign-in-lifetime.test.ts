@@ -15,7 +15,8 @@ import {
   startRelyingPartyFixture,
 } from '../helpers/relyingParty.ts';
 
-const lifetimeSeconds = 6;
+// Long enough that a sign-in and a silent sign-in finish well inside it on a busy machine.
+const lifetimeSeconds = 10;
 const { system, client, close } = await startRelyingPartyFixture({
   BROKER_SIGN_IN_LIFETIME_SECONDS: String(lifetimeSeconds),
 });
