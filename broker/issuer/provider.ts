@@ -182,8 +182,8 @@ export async function createIssuer(
     },
     ttl: {
       AuthorizationCode: 60,
-      AccessToken: 10 * 60,
-      IdToken: 60 * 60,
+      AccessToken: lifetime.atMost(10 * 60),
+      IdToken: lifetime.atMost(60 * 60),
       // A sign-in lasts a working day at most (BROKER_SIGN_IN_LIFETIME_SECONDS), counted from the
       // moment the user signed in: the browser session, the grant behind the tokens and every refresh
       // token end together, however often they are used (signInLifetime.ts).

@@ -73,10 +73,14 @@ test('using the broker session does not extend it: after the end prompt=none ans
   t.is(callback?.searchParams.get('code'), null);
 });
 
-test('a refresh token never outlives the sign-in: after its end the refresh grant is refused', async (t) => {
+test('no token outlives the sign-in: after its end the refresh grant is refused', async (t) => {
   const { session, tokens } = await signIn(client, 'jane.smith@nhs.net');
   const end = await sessionCookieExpiry(session);
   if (!tokens.refresh_token) throw new Error('no refresh token issued');
+  // So do the first tokens, from the authorization code.
+  t.is(tokens.claims()?.exp, end / 1000, 'the first id_token ends with the sign-in');
+  const firstAccess = await oidc.tokenIntrospection(client.config, tokens.access_token);
+  t.is(Number(firstAccess.exp), end / 1000, 'the first access token ends with the sign-in');
 
   // Halfway, a refresh works and rotates, and the new refresh token ends with the sign-in.
   await waitUntil(end - (lifetimeSeconds * 1000) / 2);
@@ -88,6 +92,11 @@ test('a refresh token never outlives the sign-in: after its end the refresh gran
   const described = await oidc.tokenIntrospection(client.config, newest);
   t.true(described.active);
   t.is(Number(described.exp), end / 1000, 'the rotated refresh token ends with the sign-in');
+  // The access token and the id_token keep their own lifetimes (10 minutes, an hour) only up to the
+  // end of the sign-in.
+  const accessToken = await oidc.tokenIntrospection(client.config, refreshed.access_token);
+  t.is(Number(accessToken.exp), end / 1000, 'the access token ends with the sign-in');
+  t.is(refreshed.claims()?.exp, end / 1000, 'the id_token ends with the sign-in');
 
   await waitUntil(end + 1000);
   t.is(await oauthErrorOf(oidc.refreshTokenGrant(client.config, newest)), 'invalid_grant');
