@@ -278,7 +278,9 @@ export function loginRoutes(options: {
       remember: current.remember,
       from: step,
     };
-    await show(ctx, interaction, stepRefusedBeforeCheck(), context);
+    const refused = stepRefusedBeforeCheck();
+    await record(ctx, interaction, current.email, refused);
+    await show(ctx, interaction, refused, context);
     return undefined;
   };
 

@@ -140,10 +140,11 @@ export function withScenario(account: NhsmailAccount, scenario: Scenario | undef
 
 /**
  * A one-time code or new password arrived but no check could be reserved: the account was locked
- * meanwhile (or every check slot is taken). The locked page; the step leaves nothing in the log.
+ * meanwhile (or every check slot is taken). The locked page, logged as a sign-in form that meets a
+ * locked account is.
  */
 export function stepRefusedBeforeCheck(): SignInOutcome {
-  return page('locked', null, null);
+  return page('locked', 'locked', locked.aadsts);
 }
 
 /**
@@ -174,19 +175,24 @@ export interface PasswordChange {
 }
 
 /**
- * The change-password page of an expired password. A wrong current password counts toward lockout;
- * with the right one, a new password that breaks a rule, is not typed the same twice or is the
- * current one is refused with the reason. A new password that passes is stored, and the sign-in goes
- * on to the one-time code when the account asks for one.
+ * The change-password page of an expired password. A wrong current password counts toward lockout and
+ * is logged as a wrong password on the sign-in form is; with the right one, a new password that
+ * breaks a rule, is not typed the same twice or is the current one is refused with the reason (not an
+ * authentication failure: not logged). A new password that passes is stored, and the sign-in goes on
+ * to the one-time code when the account asks for one.
  */
 export function afterPasswordChange(
   account: NhsmailAccount,
   change: PasswordChange,
   tokenFault: string | null,
 ): SignInOutcome {
-  const refuse = (error: StepError, failedCheck = false) =>
-    page('password_expired', null, null, { error, failedCheck, tokenFault });
-  if (!change.currentMatches) return refuse('current_password_wrong', true);
+  const refuse = (error: StepError) => page('password_expired', null, null, { error, tokenFault });
+  if (!change.currentMatches)
+    return page('password_expired', 'invalid_credentials', wrongPassword.aadsts, {
+      error: 'current_password_wrong',
+      failedCheck: true,
+      tokenFault,
+    });
   if (!passwordRules.check(change.newPassword)) return refuse('new_password_rules');
   if (change.newPassword !== change.confirmPassword) return refuse('new_password_mismatch');
   if (change.newPassword === change.currentPassword) return refuse('new_password_unchanged');

@@ -105,12 +105,30 @@ test('wrong current passwords on the change-password page count: the third shows
   for (let attempt = 1; attempt <= 2; attempt += 1) {
     answer = await changePassword(session, answer, 'Changed-Passw0rd', 'Not-the-passw0rd');
     t.is(changeError(answer), 'Your current password is not correct.');
+    // Logged as a wrong password on the sign-in form is.
+    t.like(await latestAttempt(email), { outcome: 'invalid_credentials', errorCode: 'AADSTS50126' });
   }
   answer = await changePassword(session, answer, 'Changed-Passw0rd', 'Not-the-passw0rd');
   t.is(heading(answer), 'Your NHSmail account is locked');
+  t.like(await latestAttempt(email), { outcome: 'invalid_credentials_locked', errorCode: 'AADSTS50126' });
   const account = await mockAccount(system, email);
   t.true(account.locked);
   t.is(account.state, 'password_expired', 'the password was not changed');
+});
+
+test('a one-time code typed after the account was locked elsewhere shows the locked page and is logged as locked', async (t) => {
+  const email = 'mfa.locked.meanwhile@nhs.net';
+  await createMockAccount(system, email, { mfaRequired: true });
+  const { session, page } = await signInAs(system, email);
+  t.is(heading(page), 'Enter your verification code');
+  // Meanwhile, three wrong passwords in another browser lock the account.
+  for (let attempt = 1; attempt <= 3; attempt += 1) await signInAs(system, email, 'Not-the-passw0rd');
+  t.true((await mockAccount(system, email)).locked);
+
+  const { mfaCode } = await mockAccount(system, email);
+  const answer = await session.submit(page, codeForm, { code: mfaCode });
+  t.is(heading(answer), 'Your NHSmail account is locked');
+  t.like(await latestAttempt(email), { outcome: 'locked', errorCode: 'AADSTS50053' });
 });
 
 test('a new password for an account with a one-time code leads on to the code page', async (t) => {
