@@ -13,11 +13,7 @@ export async function finishFirstPartyConsent(
   ctx: Context,
   interaction: Interaction,
 ): Promise<void> {
-  if (!interaction.session?.accountId)
-    throw new SignInRefused('interaction_mismatch', {
-      status: 400,
-      audit: { clientId: String(interaction.params.client_id) },
-    });
+  if (!interaction.session?.accountId) throw SignInRefused.interactionMismatch(interaction);
   // The grant itself is made or extended at the resume (shared/oidc/firstPartyGrant.ts), in the
   // authorization request and so with its session: a grant ends with the sign-in (signInLifetime.ts).
   await provider.interactionFinished(

@@ -52,11 +52,7 @@ export function interactionRoutes(options: {
   router.get('/interaction/:uid', async (ctx) => {
     const interaction = await provider.interactionDetails(ctx.req, ctx.res);
     // The browser's own sign-in is another one: this one is not its to continue.
-    if (interaction.uid !== ctx.params.uid)
-      throw new SignInRefused('interaction_mismatch', {
-        status: 400,
-        audit: { clientId: String(interaction.params.client_id) },
-      });
+    if (interaction.uid !== ctx.params.uid) throw SignInRefused.interactionMismatch(interaction);
     if (interaction.prompt.name === 'consent') return finishFirstPartyConsent(provider, ctx, interaction);
     const url = await startSignIn(ctx, interaction).catch(
       refuseUpstream({ clientId: String(interaction.params.client_id) }, ctx.path),
@@ -88,10 +84,8 @@ export function interactionRoutes(options: {
     const pending = state ? await pendingSignIns.take(state) : undefined;
     if (!pending) throw new SignInRefused('state_unknown', { status: 400 });
     const interaction = await provider.interactionDetails(ctx.req, ctx.res).catch(refuseLoginCsrf);
-    if (interaction.uid !== pending.interactionUid || ctx.params.uid !== pending.interactionUid) {
-      const clientId = String(interaction.params.client_id);
-      throw new SignInRefused('interaction_mismatch', { status: 400, audit: { clientId } });
-    }
+    if (interaction.uid !== pending.interactionUid || ctx.params.uid !== pending.interactionUid)
+      throw SignInRefused.interactionMismatch(interaction);
     await completeSignIn(ctx, pending, interaction);
   });
 

@@ -45,6 +45,14 @@ export class SignInRefused extends ServiceError {
     this.retryHref = options.retryHref;
   }
 
+  /** A browser continuing a sign-in that is not its own (another interaction, or no signed-in session). */
+  static interactionMismatch(interaction: { params: { client_id?: unknown } }) {
+    return new SignInRefused('interaction_mismatch', {
+      status: 400,
+      audit: { clientId: String(interaction.params.client_id) },
+    });
+  }
+
   /** An upstream failure as a refusal: `upstream_<kind>`, with the IdP's code or the failed check. */
   static fromUpstream(error: UpstreamError, audit: AuditDetail, retryHref: string | undefined) {
     const byKind = {

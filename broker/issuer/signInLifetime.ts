@@ -23,8 +23,9 @@ export interface SignInLifetime {
 export function signInLifetime(lifetimeSeconds: number): SignInLifetime {
   // oidc-provider takes a positive whole number of seconds. A sign-in that ended while the request
   // ran is saved for one second more; `ended` refuses it meanwhile.
+  const endOf = (signedInAt: number) => signedInAt + lifetimeSeconds;
   const secondsLeft = (signedInAt: number | undefined) =>
-    Math.max(1, (signedInAt ?? epochSeconds()) + lifetimeSeconds - epochSeconds());
+    Math.max(1, endOf(signedInAt ?? epochSeconds()) - epochSeconds());
   return {
     Session: (_ctx, session) => secondsLeft(session.loginTs),
     // Grants are made in an authorization request (shared/oidc/firstPartyGrant.ts), with its session.
@@ -39,7 +40,7 @@ export function signInLifetime(lifetimeSeconds: number): SignInLifetime {
     },
     ended(session) {
       if (session?.accountId === undefined || session.loginTs === undefined) return false;
-      return epochSeconds() >= session.loginTs + lifetimeSeconds;
+      return epochSeconds() >= endOf(session.loginTs);
     },
   };
 }

@@ -142,9 +142,10 @@ export function loginRoutes(options: {
   };
 
   /**
-   * Shows a sign-in outcome: a page, an error back to the app, or the end of the sign-in. `from` is
-   * the step the request answered (none for the sign-in form): the sign-in's progress is saved when
-   * it reaches a step, moved on to the next step, or removed when it leaves the steps.
+   * Records a sign-in outcome in the attempts log (under the account's email, else what was typed) and
+   * shows it: a page, an error back to the app, or the end of the sign-in. `from` is the step the
+   * request answered (none for the sign-in form): the sign-in's progress is saved when it reaches a
+   * step, moved on to the next step, or removed when it leaves the steps.
    */
   const show = async (
     ctx: Context,
@@ -158,6 +159,7 @@ export function loginRoutes(options: {
     },
   ) => {
     const { account, remember, from } = context;
+    await record(ctx, interaction, account?.email ?? context.username, outcome);
     const step = stepOf(outcome);
     if (step && account && outcome.kind === 'page') {
       if (from === undefined) {
@@ -216,7 +218,6 @@ export function loginRoutes(options: {
     }
     if (outcome.kind !== 'refuse' && outcome.newPassword !== undefined)
       await accounts.update(account.email, { password: outcome.newPassword, state: 'active' });
-    await record(ctx, interaction, account.email, outcome);
     await show(ctx, interaction, outcome, { ...context, account });
   };
 
@@ -248,9 +249,7 @@ export function loginRoutes(options: {
       // An unknown user ID costs the same time as a wrong password.
       if (!row) await verifyPassword(undefined, password);
       const known = row && toAccount(row);
-      const outcome = refusedBeforeCheck(known);
-      await record(ctx, interaction, known?.email ?? username, outcome);
-      return show(ctx, interaction, outcome, { username, account: known, remember });
+      return show(ctx, interaction, refusedBeforeCheck(known), { username, account: known, remember });
     }
     const account = toAccount(reserved);
     const passwordMatches = await verifyPassword(reserved.password_hash, password);
@@ -261,45 +260,35 @@ export function loginRoutes(options: {
   });
 
   /**
-   * The progress of this interaction at `step` and a reserved check on its account; without a check
-   * (the account was locked meanwhile) the step ends on the locked page.
+   * The progress of this interaction at `step`, a reserved check on its account and the context its
+   * outcome is shown in; without a check (the account was locked meanwhile) the step ends on the
+   * locked page.
    */
   const resume = async (ctx: Context, step: Step) => {
     const interaction = await details(ctx);
     const current = await progress.find(interaction.uid, step);
     if (!current) return expired(ctx);
+    const context = { username: current.email, remember: current.remember, from: step };
     const reserved = await reserveCheck(db, current.email, config.lockout);
-    if (reserved) return { interaction, current, reserved };
+    if (reserved) return { interaction, current, reserved, context };
     const row = await accounts.findRowByEmail(current.email);
     if (!row) return expired(ctx);
-    const context = {
-      username: current.email,
-      account: toAccount(row),
-      remember: current.remember,
-      from: step,
-    };
-    const refused = stepRefusedBeforeCheck();
-    await record(ctx, interaction, current.email, refused);
-    await show(ctx, interaction, refused, context);
+    await show(ctx, interaction, stepRefusedBeforeCheck(), { ...context, account: toAccount(row) });
     return undefined;
   };
 
   router.post(`${prefix}/:uid/mfa`, async (ctx) => {
     const resumed = await resume(ctx, 'mfa');
     if (!resumed) return;
-    const { interaction, current, reserved } = resumed;
+    const { interaction, current, reserved, context } = resumed;
     const outcome = afterOneTimeCode(toAccount(reserved), formBody(ctx).code ?? '', current.scenario);
-    await settle(ctx, interaction, reserved, outcome, {
-      username: current.email,
-      remember: current.remember,
-      from: 'mfa',
-    });
+    await settle(ctx, interaction, reserved, outcome, context);
   });
 
   router.post(`${prefix}/:uid/password`, async (ctx) => {
     const resumed = await resume(ctx, 'change_password');
     if (!resumed) return;
-    const { interaction, current, reserved } = resumed;
+    const { interaction, current, reserved, context } = resumed;
     const body = formBody(ctx);
     const currentPassword = body.currentPassword ?? '';
     const change = {
@@ -309,11 +298,7 @@ export function loginRoutes(options: {
       confirmPassword: body.confirmPassword ?? '',
     };
     const outcome = afterPasswordChange(toAccount(reserved), change, current.scenario);
-    await settle(ctx, interaction, reserved, outcome, {
-      username: current.email,
-      remember: current.remember,
-      from: 'change_password',
-    });
+    await settle(ctx, interaction, reserved, outcome, context);
   });
 
   router.post(`${prefix}/:uid/cancel`, async (ctx) => {
