@@ -11,6 +11,7 @@ import Koa, { type Context, type Next } from 'koa';
 import views from 'koa-views';
 import type Provider from 'oidc-provider';
 import { staticAssets } from '../shared/http/assets.ts';
+import { signedCookieKeys } from '../shared/http/cookieKeys.ts';
 import { correlationAndLogging, errorHandler } from '../shared/http/errors.ts';
 import { healthRoutes } from '../shared/http/health.ts';
 import { securityHeaders } from '../shared/http/securityHeaders.ts';
@@ -85,7 +86,7 @@ export async function createBroker(
   let provider = await assembleIssuer(config, deps, parts, keys);
   let handle = provider.callback();
   const app = new Koa();
-  app.keys = keys.cookies;
+  app.keys = signedCookieKeys(keys.cookies);
   app.use(async (ctx) => {
     // The issuer in use when the request arrived answers it, even if a new one is swapped in meanwhile.
     ctx.respond = false;
@@ -100,7 +101,7 @@ export async function createBroker(
       const rebuilt = await assembleIssuer(config, deps, parts, next);
       provider = rebuilt;
       handle = rebuilt.callback();
-      app.keys = next.cookies;
+      app.keys = signedCookieKeys(next.cookies);
       signingKey = next.signing[0];
     },
   });

@@ -6,6 +6,7 @@ import Koa, { type Context, type Next } from 'koa';
 import session from 'koa-session';
 import views from 'koa-views';
 import { staticAssets } from '../shared/http/assets.ts';
+import { signedCookieKeys } from '../shared/http/cookieKeys.ts';
 import { csrfProtection } from '../shared/http/csrf.ts';
 import { correlationAndLogging, errorHandler } from '../shared/http/errors.ts';
 import { healthRoutes } from '../shared/http/health.ts';
@@ -23,7 +24,7 @@ import { knexSessionStore } from './sessionStore.ts';
 export async function createCqrsApp(config: CqrsAppConfig, deps: { db: Knex; logger: Logger }): Promise<Koa> {
   const { db, logger } = deps;
   const app = new Koa();
-  app.keys = await ensureCookieKeys(db);
+  app.keys = signedCookieKeys(await ensureCookieKeys(db));
   const client = new BrokerClient(config);
   const metrics = createAppMetrics({ db, token: config.metricsToken });
   metrics.instrument(client);

@@ -4,6 +4,7 @@
 // introspection for registered resource servers, RP-initiated and back-channel logout.
 import type { Knex } from 'knex';
 import Provider, { type Configuration, errors, type KoaContextWithOIDC } from 'oidc-provider';
+import { signedCookieKeys } from '../../shared/http/cookieKeys.ts';
 import { accountForRequest } from '../../shared/oidc/carriedAccount.ts';
 import type { ClientCache } from '../../shared/oidc/clientCache.ts';
 import { installHashedClientSecrets } from '../../shared/oidc/clientStore.ts';
@@ -69,7 +70,7 @@ export async function createIssuer(
     }),
     jwks: { keys: signingKeys.map((jwk) => ({ ...jwk })) as NonNullable<Configuration['jwks']>['keys'] },
     cookies: {
-      keys: cookieKeys,
+      keys: signedCookieKeys(cookieKeys),
       // Distinct names: cookies ignore ports, and the broker and the mock share a host in development.
       names: {
         session: 'cqrs_broker_session',

@@ -3,6 +3,7 @@
 // `email` when the email scope is asked.
 import type { Knex } from 'knex';
 import Provider, { type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import { signedCookieKeys } from '../../shared/http/cookieKeys.ts';
 import { installHashedClientSecrets } from '../../shared/oidc/clientStore.ts';
 import { accountForRequest } from '../../shared/oidc/carriedAccount.ts';
 import { loadFirstPartyGrant } from '../../shared/oidc/firstPartyGrant.ts';
@@ -60,7 +61,7 @@ export async function createMockProvider(
     adapter: createKnexAdapter(db, clients, { accountJson: accounts.accountJson }),
     jwks: { keys: signingKeys.map((key) => key.privateJwk) as NonNullable<Configuration['jwks']>['keys'] },
     cookies: {
-      keys: cookieKeys,
+      keys: signedCookieKeys(cookieKeys),
       // Distinct names: cookies ignore ports, and the broker and the mock share a host in development.
       names: { session: 'nhsmail_session', interaction: 'nhsmail_interaction', resume: 'nhsmail_resume' },
       long: { signed: true, secure: config.secureCookies },

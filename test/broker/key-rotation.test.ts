@@ -8,6 +8,7 @@ import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, type JSONWebKeySet
 import { type Broker, createBroker } from '../../broker/app.ts';
 import { loadConfig } from '../../broker/config.ts';
 import { createDatabase } from '../../shared/database.ts';
+import type { SignedCookieKeys } from '../../shared/http/cookieKeys.ts';
 import { closeServer, listen, portOf } from '../../shared/http/serve.ts';
 import { createLogger } from '../../shared/logger.ts';
 import { rotateCookieKey, rotateSigningKey } from '../../shared/oidc/keyStore.ts';
@@ -149,14 +150,14 @@ test('a rotated cookie key is accepted everywhere first, signs after activation,
   const client = await registerClient(system, host);
   const session = new HttpSession();
   await signIn(client, 'jane.smith@nhs.net', { session });
-  const [oldSecret] = system.broker.app.keys as string[];
+  const [oldSecret] = (system.broker.app.keys as SignedCookieKeys).secrets;
 
   const rotated = await rotateCookieKey(system.brokerDb, 3600, activationSeconds);
   const instances = [system.broker, second];
   for (const instance of instances) {
     const accepted = await eventually(
       'the new cookie key is accepted',
-      async () => [...(instance.app.keys as string[])],
+      async () => [...(instance.app.keys as SignedCookieKeys).secrets],
       (keys) => keys.includes(rotated.secret),
     );
     t.deepEqual(accepted, [oldSecret, rotated.secret], 'cookies are still signed with the old key');
@@ -164,7 +165,7 @@ test('a rotated cookie key is accepted everywhere first, signs after activation,
   for (const instance of instances) {
     const keys = await eventually(
       'the new cookie key signs',
-      async () => [...(instance.app.keys as string[])],
+      async () => [...(instance.app.keys as SignedCookieKeys).secrets],
       (keys) => keys[0] === rotated.secret,
     );
     t.deepEqual(keys, [rotated.secret, oldSecret], 'the old key still verifies');

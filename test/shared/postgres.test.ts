@@ -11,6 +11,7 @@ import { loadConfig as loadMockConfig } from '../../mock-idp/config.ts';
 import { mockIdpMigrations, mockIdpMigrationTable } from '../../mock-idp/migrations/index.ts';
 import { seedMockIdp } from '../../mock-idp/seed.ts';
 import { createDatabase, migrate } from '../../shared/database.ts';
+import type { SignedCookieKeys } from '../../shared/http/cookieKeys.ts';
 import { createLogger } from '../../shared/logger.ts';
 import { signInAs } from '../helpers/flows.ts';
 import {
@@ -101,8 +102,8 @@ postgresTest('two broker instances on one PostgreSQL database publish the same k
     };
     t.deepEqual(await jwksOf(second.app), await (await fetch(`${system.brokerUrl}/jwks`)).json());
     t.deepEqual(
-      second.app.keys,
-      system.broker.app.keys,
+      (second.app.keys as SignedCookieKeys).secrets,
+      (system.broker.app.keys as SignedCookieKeys).secrets,
       'the same cookie keys, so either instance reads the other’s cookies',
     );
     await second.stop();
