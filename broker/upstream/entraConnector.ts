@@ -11,6 +11,7 @@ import {
   UpstreamError,
   type UpstreamIdentity,
 } from './connector.ts';
+import { upstreamFetch } from './upstreamFetch.ts';
 
 type UpstreamSettings = BrokerConfig['upstream'];
 
@@ -96,9 +97,14 @@ export class EntraConnector implements UpstreamConnector {
           [oidc.clockTolerance]: this.settings.clockToleranceSeconds,
         },
         oidc.ClientSecretPost(clientSecret),
-        { execute: allowHttp ? [oidc.allowInsecureRequests] : [], timeout: Math.ceil(timeoutMs / 1000) },
+        {
+          execute: allowHttp ? [oidc.allowInsecureRequests] : [],
+          timeout: Math.ceil(timeoutMs / 1000),
+          [oidc.customFetch]: upstreamFetch,
+        },
       );
       configuration.timeout = Math.ceil(timeoutMs / 1000);
+      configuration[oidc.customFetch] = upstreamFetch;
       const { jwks_uri: jwksUri, issuer: discoveredIssuer } = configuration.serverMetadata();
       if (!jwksUri) throw new Error('upstream discovery has no jwks_uri');
       this.issuer = discoveredIssuer;

@@ -1,0 +1,127 @@
+// broker/upstream/upstreamFetch.ts, the connector's requests to NHSmail: what openid-client gets back
+// is what the global fetch would give it (a Response, or fetch's errors), against real local servers.
+import http from 'node:http';
+import net from 'node:net';
+import test from 'ava';
+import { upstreamFetch } from '../../broker/upstream/upstreamFetch.ts';
+import { closeServer, listen, portOf } from '../../shared/http/serve.ts';
+
+async function server(t: import('ava').ExecutionContext, handler: http.RequestListener) {
+  const listening = await listen(handler, 0, '127.0.0.1');
+  t.teardown(() => closeServer(listening, 0));
+  return `http://127.0.0.1:${portOf(listening)}`;
+}
+
+test('a form POST arrives as sent, and the answer is a Response with its status, headers and body', async (t) => {
+  let received: { method?: string; type?: string; length?: string; body: string } = { body: '' };
+  const url = await server(t, (request, response) => {
+    let body = '';
+    request.setEncoding('utf8').on('data', (chunk: string) => {
+      body += chunk;
+    });
+    request.on('end', () => {
+      received = {
+        method: request.method,
+        type: request.headers['content-type'],
+        length: request.headers['content-length'],
+        body,
+      };
+      response.setHeader('content-type', 'application/json');
+      response.setHeader('set-cookie', ['a=1', 'b=2']);
+      response.statusCode = 400;
+      response.end('{"error":"invalid_grant"}');
+    });
+  });
+  const form = new URLSearchParams({ grant_type: 'authorization_code', code: 'abc é' });
+  const answer = await upstreamFetch(`${url}/token`, {
+    method: 'POST',
+    headers: { accept: 'application/json' },
+    body: form,
+    redirect: 'manual',
+  });
+  t.is(received.method, 'POST');
+  t.is(received.type, 'application/x-www-form-urlencoded;charset=UTF-8');
+  t.is(received.body, form.toString());
+  t.is(received.length, String(Buffer.byteLength(form.toString())));
+  t.true(answer instanceof Response);
+  t.is(answer.status, 400);
+  t.is(answer.headers.get('content-type'), 'application/json');
+  t.deepEqual(answer.headers.getSetCookie(), ['a=1', 'b=2']);
+  t.deepEqual(await answer.json(), { error: 'invalid_grant' });
+});
+
+test('a 204 answer has no body', async (t) => {
+  const url = await server(t, (_request, response) => {
+    response.statusCode = 204;
+    response.end();
+  });
+  const answer = await upstreamFetch(url, {
+    method: 'GET',
+    headers: {},
+    body: undefined,
+    redirect: 'manual',
+  });
+  t.is(answer.status, 204);
+  t.is(answer.body, null);
+});
+
+test('no answer in time rejects with the signal’s TimeoutError', async (t) => {
+  const url = await server(t, () => {
+    // never answers
+  });
+  const error = await t.throwsAsync(
+    upstreamFetch(url, {
+      method: 'GET',
+      headers: {},
+      body: undefined,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(200),
+    }),
+  );
+  t.is(error?.name, 'TimeoutError');
+});
+
+test('a refused connection rejects like fetch: TypeError "fetch failed" with the socket error as cause', async (t) => {
+  const closed = await listen(() => {}, 0, '127.0.0.1');
+  const port = portOf(closed);
+  await closeServer(closed, 0);
+  const error = await t.throwsAsync(
+    upstreamFetch(`http://127.0.0.1:${port}/`, {
+      method: 'GET',
+      headers: {},
+      body: undefined,
+      redirect: 'manual',
+    }),
+    { instanceOf: TypeError, message: 'fetch failed' },
+  );
+  t.is((error?.cause as NodeJS.ErrnoException).code, 'ECONNREFUSED');
+});
+
+test('a kept-alive connection the server drops is not the sign-in’s failure: the request goes again on a new one', async (t) => {
+  // A bare HTTP/1.1 server without a Keep-Alive hint that answers once per connection and resets the
+  // connection when a second request arrives on it, as a server does after its idle timeout.
+  const sockets = new Set<net.Socket>();
+  const raw = net.createServer((socket) => {
+    sockets.add(socket);
+    let requests = 0;
+    socket.on('data', () => {
+      requests += 1;
+      if (requests > 1) {
+        socket.resetAndDestroy();
+        return;
+      }
+      socket.write('HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: 2\r\n\r\nok');
+    });
+    socket.on('error', () => {});
+  });
+  await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => {
+    for (const socket of sockets) socket.destroy();
+    return new Promise<void>((resolve) => raw.close(() => resolve()));
+  });
+  const url = `http://127.0.0.1:${(raw.address() as net.AddressInfo).port}/`;
+  const get = () => upstreamFetch(url, { method: 'GET', headers: {}, body: undefined, redirect: 'manual' });
+  t.is(await (await get()).text(), 'ok');
+  t.is(await (await get()).text(), 'ok');
+  t.is(sockets.size, 2, 'the second request was sent again on a new connection');
+});
