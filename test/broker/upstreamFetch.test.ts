@@ -1,5 +1,7 @@
 // broker/upstream/upstreamFetch.ts, the connector's requests to NHSmail: what openid-client gets back
 // is what the global fetch would give it (a Response, or fetch's errors), against real local servers.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import type http from 'node:http';
 import net from 'node:net';
 import test from 'ava';
@@ -124,4 +126,29 @@ test('a kept-alive connection the server drops is not the sign-in’s failure: t
   t.is(await (await get()).text(), 'ok');
   t.is(await (await get()).text(), 'ok');
   t.is(sockets.size, 2, 'the second request was sent again on a new connection');
+});
+
+test('with NODE_USE_ENV_PROXY=1 the requests go through HTTP_PROXY, as the global fetch’s do', async (t) => {
+  const seen: string[] = [];
+  const proxy = await server(t, (request, response) => {
+    seen.push(request.url ?? '');
+    response.setHeader('content-type', 'application/json');
+    response.end('{"via":"proxy"}');
+  });
+  const script = `
+    import { upstreamFetch } from ${JSON.stringify(new URL('../../broker/upstream/upstreamFetch.ts', import.meta.url).href)};
+    const answer = await upstreamFetch('http://nhsmail.invalid/token', { method: 'POST', headers: {}, body: 'a=1', redirect: 'manual' });
+    process.stdout.write(await answer.text());
+  `;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+    env: { ...process.env, NODE_USE_ENV_PROXY: '1', HTTP_PROXY: proxy, NO_PROXY: '' },
+  });
+  let output = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    output += chunk;
+  });
+  const [code] = await once(child, 'exit');
+  t.is(code, 0);
+  t.is(output, '{"via":"proxy"}');
+  t.deepEqual(seen, ['http://nhsmail.invalid/token']);
 });
