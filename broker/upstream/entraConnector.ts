@@ -2,7 +2,7 @@
 // state, nonce, PKCE S256 and id_token validation; the id_token signature is checked against the
 // IdP's JWKS, fetched again once when a token names a key id the cached set lacks.
 import { createHash } from 'node:crypto';
-import { createRemoteJWKSet, errors as joseErrors, jwtVerify } from 'jose';
+import { createRemoteJWKSet, customFetch as joseCustomFetch, errors as joseErrors, jwtVerify } from 'jose';
 import * as oidc from 'openid-client';
 import type { BrokerConfig } from '../config.ts';
 import {
@@ -122,6 +122,9 @@ export class EntraConnector implements UpstreamConnector {
         timeoutDuration: timeoutMs,
         cooldownDuration: this.settings.jwksCooldownSeconds * 1000,
         cacheMaxAge: 10 * 60 * 1000,
+        // The same path as discovery and the token request (upstreamFetch.ts).
+        [joseCustomFetch]: (url, options) =>
+          upstreamFetch(url, { ...options, headers: Object.fromEntries(options.headers), body: undefined }),
       });
       return configuration;
     })();

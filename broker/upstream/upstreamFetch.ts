@@ -1,9 +1,9 @@
-// The requests the connector makes to NHSmail (discovery and the token endpoint), sent through
-// openid-client's customFetch seam over node:http and node:https with kept-alive connections. Every
-// sign-in redeems one code; in the broker's profile that request took 8.8 % of its CPU through the
-// global fetch (undici, WHATWG streams) and 4.4 % through node:http (README.md, "Benchmark"). The
-// answer is a standard Response, and failures look like fetch's: a TypeError "fetch failed" whose
-// cause is the socket error, or the abort signal's reason.
+// The requests the connector makes to NHSmail (discovery, the key set, the token endpoint), sent
+// through openid-client's and jose's customFetch seams over node:http and node:https with kept-alive
+// connections. Every sign-in redeems one code; in the broker's profile that request took 8.8 % of its
+// CPU through the global fetch (undici, WHATWG streams) and 4.4 % through node:http (README.md,
+// "Benchmark"). The answer is a standard Response, and failures look like fetch's: a TypeError
+// "fetch failed" whose cause is the socket error, or the abort signal's reason.
 import http from 'node:http';
 import https from 'node:https';
 import type { CustomFetch, CustomFetchOptions } from 'openid-client';
