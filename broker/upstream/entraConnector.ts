@@ -107,14 +107,14 @@ export class EntraConnector implements UpstreamConnector {
           [oidc.clockTolerance]: this.settings.clockToleranceSeconds,
         },
         oidc.ClientSecretPost(clientSecret),
+        // discovery() keeps the timeout and the fetch on the configuration it returns, for every
+        // later request (the token endpoint).
         {
           execute: allowHttp ? [oidc.allowInsecureRequests] : [],
           timeout: Math.ceil(timeoutMs / 1000),
           [oidc.customFetch]: upstreamFetch,
         },
       );
-      configuration.timeout = Math.ceil(timeoutMs / 1000);
-      configuration[oidc.customFetch] = upstreamFetch;
       const { jwks_uri: jwksUri, issuer: discoveredIssuer } = configuration.serverMetadata();
       if (!jwksUri) throw new Error('upstream discovery has no jwks_uri');
       this.issuer = discoveredIssuer;

@@ -5,7 +5,7 @@ import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { freePort } from '../helpers/ports.ts';
-import { type CliResult, cliEnvironment, hasStackTrace } from './cliHarness.ts';
+import { type CliEnvironment, type CliResult, cliEnvironment, hasStackTrace } from './cliHarness.ts';
 
 test('--help lists every command, and every command has its own help', async (t) => {
   const cli = await cliEnvironment();
@@ -141,25 +141,18 @@ test('unknown commands, missing arguments and bad option values fail with one li
 });
 
 test('a bad environment is named in one line, without a stack trace', async (t) => {
-  const cli = await cliEnvironment({ DATABASE_URL: 'mysql://somewhere/db' });
-  t.teardown(cli.dispose);
-  failsInOneLine(
-    t,
-    await cli.run('accounts', 'list'),
-    'Invalid configuration: DATABASE_URL: must be a postgres:// URL',
-  );
+  await listingFailsInOneLine(t, 'Invalid configuration: DATABASE_URL: must be a postgres:// URL', {
+    DATABASE_URL: 'mysql://somewhere/db',
+  });
 });
 
 test('an unreachable database is reported in one line, without a stack trace', async (t) => {
   // A loopback port nobody listens on: the connection is refused at once.
   const port = await freePort();
-  const cli = await cliEnvironment({ DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/test` });
-  t.teardown(cli.dispose);
-  const result = await cli.run('accounts', 'list');
-  failsInOneLine(
+  const result = await listingFailsInOneLine(
     t,
-    result,
     `cannot reach the database (connect ECONNREFUSED 127.0.0.1:${port}); check DATABASE_URL and that the database is up`,
+    { DATABASE_URL: `postgres://postgres@127.0.0.1:${port}/test` },
   );
   t.is(result.stdout, '');
 });
@@ -195,26 +188,40 @@ async function startingPostgres(): Promise<{ port: number; close(): Promise<void
 test('a PostgreSQL that is starting up is reported as unreachable, in one line', async (t) => {
   const postgres = await startingPostgres();
   t.teardown(postgres.close);
-  const cli = await cliEnvironment({ DATABASE_URL: `postgres://postgres@127.0.0.1:${postgres.port}/test` });
-  t.teardown(cli.dispose);
-  failsInOneLine(
+  await listingFailsInOneLine(
     t,
-    await cli.run('accounts', 'list'),
     'cannot reach the database (the database system is starting up); check DATABASE_URL and that the database is up',
+    { DATABASE_URL: `postgres://postgres@127.0.0.1:${postgres.port}/test` },
   );
 });
 
 test('a SQLite database file that cannot be opened is reported in one line, naming DATA_DIR', async (t) => {
-  const cli = await cliEnvironment();
-  t.teardown(cli.dispose);
-  // A folder where the database file should be.
-  await mkdir(path.join(cli.dataDir, 'broker.sqlite'));
-  failsInOneLine(
+  await listingFailsInOneLine(
     t,
-    await cli.run('accounts', 'list'),
     'cannot use the database (SQLITE_CANTOPEN: unable to open database file); check DATA_DIR and that the database file can be opened',
+    {},
+    // A folder where the database file should be.
+    (cli) => mkdir(path.join(cli.dataDir, 'broker.sqlite')),
   );
 });
+
+/**
+ * `accounts list` in a CLI environment with `env` (after `prepare`, if given) fails as failsInOneLine
+ * says, with `line`; its result is returned for further checks.
+ */
+async function listingFailsInOneLine(
+  t: ExecutionContext,
+  line: string,
+  env: Record<string, string> = {},
+  prepare?: (cli: CliEnvironment) => Promise<unknown>,
+): Promise<CliResult> {
+  const cli = await cliEnvironment(env);
+  t.teardown(cli.dispose);
+  await prepare?.(cli);
+  const result = await cli.run('accounts', 'list');
+  failsInOneLine(t, result, line);
+  return result;
+}
 
 /** The command failed with exit code 1 and said why in one `error:` line on stderr, no stack trace. */
 function failsInOneLine(t: ExecutionContext, result: CliResult, line: string): void {
