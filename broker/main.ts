@@ -1,6 +1,6 @@
 // Starts the CQRS identity broker: the only file of this service that reads the environment and listens.
 import { createDatabase, migrate } from '../shared/database.ts';
-import { closeServer, listen, portOf, stopOnSignals } from '../shared/http/serve.ts';
+import { announceListening, closeServer, listen, portOf, stopOnSignals } from '../shared/http/serve.ts';
 import { createLogger } from '../shared/logger.ts';
 import { deleteExpiredPayloads } from '../shared/oidc/knexAdapter.ts';
 import { createBroker } from './app.ts';
@@ -29,6 +29,7 @@ logger.info(
   { listen: `${config.host}:${portOf(server)}`, issuer: config.issuer, upstream: config.upstream.issuer },
   'CQRS identity broker listening',
 );
+announceListening(server);
 stopOnSignals(logger, async () => {
   clearInterval(sweeper);
   // Stops following the keys and delivering logout tokens (the outbox keeps what is undelivered).

@@ -1,6 +1,6 @@
 // Starts the CQRS app stand-in: the only file of this service that reads the environment and listens.
 import { createDatabase, migrate } from '../shared/database.ts';
-import { closeServer, listen, portOf, stopOnSignals } from '../shared/http/serve.ts';
+import { announceListening, closeServer, listen, portOf, stopOnSignals } from '../shared/http/serve.ts';
 import { createLogger } from '../shared/logger.ts';
 import { createCqrsApp } from './app.ts';
 import { loadConfig } from './config.ts';
@@ -18,6 +18,7 @@ logger.info(
   { listen: `${config.host}:${portOf(server)}`, url: config.baseUrl, broker: config.brokerIssuer },
   'CQRS app listening',
 );
+announceListening(server);
 stopOnSignals(logger, async () => {
   await closeServer(server);
   await db.destroy();

@@ -1,6 +1,6 @@
 // Starts the mock NHSmail IdP: the only file of this service that reads the environment and listens.
 import { createDatabase, migrate } from '../shared/database.ts';
-import { closeServer, listen, portOf, stopOnSignals } from '../shared/http/serve.ts';
+import { announceListening, closeServer, listen, portOf, stopOnSignals } from '../shared/http/serve.ts';
 import { createLogger } from '../shared/logger.ts';
 import { createMockIdp } from './app.ts';
 import { loadConfig } from './config.ts';
@@ -30,6 +30,7 @@ logger.info(
   { listen: `${config.host}:${portOf(server)}`, url: config.baseUrl, issuer: config.issuer },
   'mock NHSmail IdP listening',
 );
+announceListening(server);
 stopOnSignals(logger, async () => {
   clearInterval(sweeper);
   // Stops polling the client registry version.

@@ -3,7 +3,6 @@
 // cleanly on Ctrl-C.
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { cqrsAppClient } from '../seeds/clients.ts';
 import { mockTenantId, personas, seededPassword } from '../seeds/personas.ts';
 
@@ -27,9 +26,9 @@ const childEnv = {
   LOG_LEVEL: env.LOG_LEVEL ?? 'warn',
 };
 const services = [
-  { name: 'mock-idp', entry: 'mock-idp/main.ts', url: `${mockUrl}/` },
-  { name: 'broker', entry: 'broker/main.ts', url: `${brokerUrl}/healthz` },
-  { name: 'cqrs-app', entry: 'cqrs-app/main.ts', url: `${appUrl}/` },
+  { name: 'mock-idp', entry: 'mock-idp/main.ts' },
+  { name: 'broker', entry: 'broker/main.ts' },
+  { name: 'cqrs-app', entry: 'cqrs-app/main.ts' },
 ];
 const width = Math.max(...services.map((service) => service.name.length));
 const children: ChildProcess[] = [];
@@ -46,19 +45,29 @@ function prefixLines(name: string, stream: NodeJS.ReadableStream, target: NodeJS
   });
 }
 
-async function waitUntilUp(url: string, child: ChildProcess): Promise<void> {
-  const deadline = Date.now() + 60_000;
-  while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`exited with code ${child.exitCode}`);
-    try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(2000) });
-      if (response.ok) return;
-    } catch {
-      // not listening yet
+/**
+ * Resolves when the service reports over its IPC channel that it is listening; rejects if it exits
+ * first or takes over 60 s. Polling its URL instead could be answered by another program already on
+ * that port while the service itself failed to bind.
+ */
+function waitUntilListening(child: ChildProcess): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => finish(new Error('not listening within 60 s')), 60_000);
+    const onMessage = (message: unknown) => {
+      if (typeof message === 'object' && message !== null && 'listening' in message) finish();
+    };
+    const onExit = (code: number | null, signal: NodeJS.Signals | null) =>
+      finish(new Error(`exited (${signal ?? `code ${code}`}); its output above says why`));
+    function finish(error?: Error) {
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+      if (error) reject(error);
+      else resolve();
     }
-    await delay(250);
-  }
-  throw new Error(`no answer from ${url} within 60 s`);
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+  });
 }
 
 function stopAll(code: number) {
@@ -82,7 +91,7 @@ for (const service of services) {
   const child = spawn(process.execPath, [path.join(root, service.entry)], {
     cwd: root,
     env: childEnv,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   children.push(child);
   if (child.stdout) prefixLines(service.name, child.stdout, process.stdout);
@@ -96,7 +105,7 @@ for (const service of services) {
     }
   });
   try {
-    await waitUntilUp(service.url, child);
+    await waitUntilListening(child);
   } catch (error) {
     process.stderr.write(`${service.name} did not start: ${(error as Error).message}\n`);
     stopAll(1);

@@ -3,12 +3,11 @@
 // reaches them on 127.0.0.1 only (each main.ts listens as in production, on every interface).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { mockTenantId } from '../../seeds/personas.ts';
+import { freePort } from '../freePort.ts';
 import type { ServiceName } from './options.ts';
 
 export interface RunningService {
@@ -41,14 +40,6 @@ export interface ServiceOptions {
   logFile: string;
   /** Aborted (Ctrl-C): the services started so far stop and the start fails. */
   signal: AbortSignal;
-}
-
-export async function freePort(): Promise<number> {
-  const server = http.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 /**

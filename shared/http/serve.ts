@@ -23,6 +23,16 @@ export function portOf(server: http.Server): number {
 }
 
 /**
+ * Tells a parent that started this service with an IPC channel (`npm start`) that the server is
+ * listening, then lets the channel go. Without it the parent could only poll the port, and a
+ * different server already on that port would answer for a service that failed to bind.
+ */
+export function announceListening(server: http.Server): void {
+  if (!process.send) return;
+  process.send({ listening: portOf(server) }, () => process.disconnect?.());
+}
+
+/**
  * Stops accepting connections and resolves once the requests in flight have been answered. Keep-alive
  * connections are closed as soon as they fall idle; after `graceMs` whatever is left is cut, so that a
  * stuck client cannot hold the shutdown open.

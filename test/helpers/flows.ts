@@ -10,7 +10,10 @@ export async function openNhsmailSignIn(
 ): Promise<{ session: HttpSession; page: Page }> {
   const landing = await session.get(`${system.appUrl}/`);
   const signIn = landing.$('[data-testid=sign-in]').attr('href');
-  if (!signIn) throw new Error('no Sign In button on the CQRS landing page');
+  if (!signIn)
+    throw new Error(
+      `no Sign In button on the CQRS landing page (${landing.status} from ${landing.url}):\n${landing.$('body').text().trim().slice(0, 300)}`,
+    );
   const page = await session.get(new URL(signIn, landing.url).href);
   return { session, page };
 }

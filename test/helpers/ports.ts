@@ -1,17 +1,8 @@
 // Child processes in tests: a free loopback port for a service to bind (or for a URI that must be
 // registered before the server behind it starts), and waiting for a line of its output.
 import type { ChildProcess } from 'node:child_process';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 
-/** A free loopback port: the kernel picks one, which is released for the service to bind. */
-export async function freePort(): Promise<number> {
-  const server = http.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+export { freePort } from '../../scripts/freePort.ts';
 
 /**
  * Resolves once `output.text` (which the caller fills from the child's stdout and stderr) matches

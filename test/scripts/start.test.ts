@@ -5,24 +5,23 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import test from 'ava';
+import { closeServer, listen, portOf } from '../../shared/http/serve.ts';
 import { freePort, waitForOutput } from '../helpers/ports.ts';
 import { signInAs } from '../helpers/flows.ts';
 import type { TestSystem } from '../helpers/system.ts';
 
-test('npm start runs the three services, prints URLs and personas, and stops on SIGINT', async (t) => {
-  const dataDir = await mkdtemp(path.join(tmpdir(), 'cqrs-start-'));
-  const [brokerPort, mockPort, appPort] = [await freePort(), await freePort(), await freePort()];
+function startAll(ports: { broker: number; mock: number; app: number }, dataDir: string) {
   const output = { text: '' };
   const child = spawn(process.execPath, [path.join(import.meta.dirname, '..', '..', 'scripts', 'start.ts')], {
     env: {
       ...process.env,
       DATA_DIR: dataDir,
-      BROKER_PORT: String(brokerPort),
-      MOCK_IDP_PORT: String(mockPort),
-      CQRS_APP_PORT: String(appPort),
-      BROKER_ISSUER: `http://127.0.0.1:${brokerPort}`,
-      MOCK_IDP_URL: `http://127.0.0.1:${mockPort}`,
-      CQRS_APP_URL: `http://127.0.0.1:${appPort}`,
+      BROKER_PORT: String(ports.broker),
+      MOCK_IDP_PORT: String(ports.mock),
+      CQRS_APP_PORT: String(ports.app),
+      BROKER_ISSUER: `http://127.0.0.1:${ports.broker}`,
+      MOCK_IDP_URL: `http://127.0.0.1:${ports.mock}`,
+      CQRS_APP_URL: `http://127.0.0.1:${ports.app}`,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -32,6 +31,13 @@ test('npm start runs the three services, prints URLs and personas, and stops on 
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
     output.text += chunk;
   });
+  return { child, output };
+}
+
+test('npm start runs the three services, prints URLs and personas, and stops on SIGINT', async (t) => {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'cqrs-start-'));
+  const [brokerPort, mockPort, appPort] = [await freePort(), await freePort(), await freePort()];
+  const { child, output } = startAll({ broker: brokerPort, mock: mockPort, app: appPort }, dataDir);
   try {
     await waitForOutput(child, /Press Ctrl-C to stop/, output);
     t.regex(output.text, new RegExp(`CQRS app \\(start here\\)\\s+http://127\\.0\\.0\\.1:${appPort}`));
@@ -59,6 +65,36 @@ test('npm start runs the three services, prints URLs and personas, and stops on 
     );
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');
+    await rm(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('a port already in use: npm start says which service did not start, exits 1 and leaves nothing running', async (t) => {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'cqrs-start-'));
+  // Another program on the CQRS app's port, answering 200 to everything.
+  const squatter = await listen((_request, response) => response.end('someone else'), 0, '127.0.0.1');
+  const [brokerPort, mockPort] = [await freePort(), await freePort()];
+  const { child, output } = startAll({ broker: brokerPort, mock: mockPort, app: portOf(squatter) }, dataDir);
+  try {
+    const code = await new Promise<number | null>((resolve) =>
+      child.once('exit', (exitCode) => resolve(exitCode)),
+    );
+    t.is(code, 1, output.text);
+    t.regex(output.text, /cqrs-app did not start/);
+    t.notRegex(output.text, /Press Ctrl-C to stop/);
+    await t.throwsAsync(
+      () => fetch(`http://127.0.0.1:${brokerPort}/healthz`),
+      undefined,
+      'the broker was stopped',
+    );
+    await t.throwsAsync(
+      () => fetch(`http://127.0.0.1:${mockPort}/healthz`),
+      undefined,
+      'the mock was stopped',
+    );
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    await closeServer(squatter);
     await rm(dataDir, { recursive: true, force: true });
   }
 });

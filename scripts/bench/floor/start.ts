@@ -7,7 +7,8 @@ import { createWriteStream } from 'node:fs';
 import path from 'node:path';
 import { seededPassword } from '../../../seeds/personas.ts';
 import { personas } from '../phases.ts';
-import { freePort, launch, stopChild } from '../services.ts';
+import { freePort } from '../../freePort.ts';
+import { launch, stopChild } from '../services.ts';
 import { type BrokerClient, seededClient } from '../signIn.ts';
 
 export type FloorServiceName = 'bare-broker' | 'bare-upstream';
