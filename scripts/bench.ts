@@ -15,7 +15,7 @@ import { type Floor, startFloor } from './bench/floor/start.ts';
 import { type BenchOptions, parseOptions, type ServiceName, UsageError, usage } from './bench/options.ts';
 import { type ProfileSummary, profileClock, summariseProfile } from './bench/profile.ts';
 import { writeReport } from './bench/report.ts';
-import { idlePhase, refreshPhase, signInPhase, warmUp } from './bench/phases.ts';
+import { idlePhase, refreshPhase, signInPhase, type WarmUpPlan, warmUp } from './bench/phases.ts';
 import { type BenchResult, checkTargets, type SignInPhase } from './bench/result.ts';
 import { type Services, startServices } from './bench/services.ts';
 import { requestedScope, seededClient } from './bench/signIn.ts';
@@ -29,7 +29,6 @@ import {
 } from './bench/storage.ts';
 
 const root = path.join(import.meta.dirname, '..');
-const warmUpSignIns = 4;
 /** How long the services are left alone, once warm, to read what they spend doing nothing. */
 const idleSeconds = 10;
 
@@ -41,6 +40,15 @@ function gitCommit(): string | undefined {
   }
 }
 
+/** The same for the services and the floor: a few sign-ins, then `--warm-up-seconds` at the floor's concurrency. */
+function warmUpPlan(options: BenchOptions): WarmUpPlan {
+  return {
+    signIns: options.quick ? 1 : 4,
+    seconds: options.warmUpSeconds,
+    concurrency: floorConcurrency(options.concurrencies),
+  };
+}
+
 async function measure(
   options: BenchOptions,
   services: Services,
@@ -50,7 +58,7 @@ async function measure(
 ) {
   const client = seededClient(services.broker.url, services.app.url);
   const snapshot = () => takeSnapshot(services.all, metricsToken, probes);
-  await warmUp(client, options.quick ? 1 : warmUpSignIns);
+  await warmUp(client, warmUpPlan(options), signal);
   const idle = await idlePhase(options.quick ? 1 : idleSeconds, snapshot, signal);
   const from = profileClock();
   const signIns: SignInPhase[] = [];
@@ -163,7 +171,7 @@ async function main(): Promise<number> {
       floorResult = await floorPhase(floor, {
         concurrency,
         seconds: options.seconds,
-        warmUpSignIns: options.quick ? 1 : warmUpSignIns,
+        warmUp: warmUpPlan(options),
         phases: measured.signIns.map((phase) => phase.concurrency),
         reference: measured.signIns.find((phase) => phase.concurrency === concurrency),
         oneAtATimeReference: measured.signIns.find((phase) => phase.brokerCpuByRequest),
@@ -196,6 +204,8 @@ async function main(): Promise<number> {
       brokerDatabase: options.databaseUrl ? 'postgresql' : 'sqlite',
     },
     settings: {
+      warmUpSeconds: options.warmUpSeconds,
+      warmUpConcurrency: floorConcurrency(options.concurrencies),
       seconds: options.seconds,
       refreshSeconds: options.refreshSeconds,
       quick: options.quick,

@@ -7,6 +7,8 @@ export type ServiceName = 'mock-idp' | 'broker' | 'cqrs-app';
 export const serviceNames: readonly ServiceName[] = ['mock-idp', 'broker', 'cqrs-app'];
 
 export interface BenchOptions {
+  /** Seconds of unmeasured sign-ins before the first phase (0: a few sign-ins only). */
+  warmUpSeconds: number;
   /** Seconds each sign-in phase keeps starting new sign-ins. */
   seconds: number;
   concurrencies: number[];
@@ -25,6 +27,9 @@ export interface BenchOptions {
 }
 
 export const usage = `Usage: npm run bench -- [options]
+  --warm-up-seconds N      seconds of unmeasured sign-ins at 10 concurrent (or the highest
+                           --concurrency) before the first phase, for the services and the floor
+                           alike (default 30; --quick: 1; 0: four sign-ins only)
   --seconds N              seconds per sign-in phase (default 15; --quick: 1)
   --concurrency 1,4,10,20  concurrent browsers per phase (default 1,4,10,20; --quick: 1,4)
   --refresh-seconds N      seconds of refresh grants (default 10; --quick: 1)
@@ -41,6 +46,14 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
+function nonNegativeNumber(value: string | undefined, option: string, fallback: number, max: number): number {
+  if (value === undefined) return fallback;
+  const parsed = Number(value);
+  if (value.trim() === '' || !Number.isFinite(parsed) || parsed < 0 || parsed > max)
+    throw new UsageError(`${option}: expected a number from 0 to ${max}, got "${value}"`);
+  return parsed;
+}
+
 function positiveNumber(value: string | undefined, option: string, fallback: number, max: number): number {
   if (value === undefined) return fallback;
   const parsed = Number(value);
@@ -55,6 +68,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, root: strin
     strict: true,
     allowNegative: true,
     options: {
+      'warm-up-seconds': { type: 'string' },
       seconds: { type: 'string' },
       concurrency: { type: 'string' },
       'refresh-seconds': { type: 'string' },
@@ -81,6 +95,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, root: strin
     throw new UsageError('--database-url / DATABASE_URL: must be a postgres:// URL');
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   return {
+    warmUpSeconds: nonNegativeNumber(values['warm-up-seconds'], '--warm-up-seconds', quick ? 1 : 30, 3600),
     seconds: positiveNumber(values.seconds, '--seconds', quick ? 1 : 15, 3600),
     concurrencies,
     refreshSeconds: positiveNumber(values['refresh-seconds'], '--refresh-seconds', quick ? 1 : 10, 3600),

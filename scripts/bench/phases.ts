@@ -25,9 +25,42 @@ export function latency(samples: number[]): Latency {
 
 export const perSecond = (count: number, seconds: number) => Number((count / seconds).toFixed(1));
 
-/** Sign-ins not measured: JIT, upstream discovery and key caches. A failure stops the run with its reason. */
-export async function warmUp(client: BrokerClient, count: number): Promise<void> {
-  for (let index = 0; index < count; index += 1) await signIn(client, personaFor(index));
+/** How the services are warmed before anything is measured. */
+export interface WarmUpPlan {
+  /** Sign-ins one at a time first: upstream discovery and key caches; the first failure stops the run. */
+  signIns: number;
+  /** Then this long of sign-ins at `concurrency`, while V8 compiles the hot path (0: none). */
+  seconds: number;
+  concurrency: number;
+}
+
+/**
+ * Sign-ins not measured. A process keeps compiling its hot path for its first minute or two of load
+ * (V8's optimising compiler runs on helper threads, inside the process's CPU), so a phase measured
+ * right after a few sign-ins reads what the JIT costs, not what a sign-in costs a running server.
+ * Any failure stops the run with its reason.
+ */
+export async function warmUp(
+  client: BrokerClient,
+  plan: WarmUpPlan,
+  signal: AbortSignal,
+  label = 'warm-up',
+): Promise<void> {
+  for (let index = 0; index < plan.signIns; index += 1) await signIn(client, personaFor(index));
+  if (plan.seconds <= 0) return;
+  const load = await runLoad({
+    label: `${label}, ${plan.concurrency} concurrent`,
+    concurrency: plan.concurrency,
+    seconds: plan.seconds,
+    signal,
+    operation: async (_worker, index) => {
+      await signIn(client, personaFor(index));
+    },
+  });
+  if (load.errors > 0)
+    throw new Error(
+      `${load.errors} sign-ins failed during the warm-up: ${load.errorSamples.map((sample) => sample.message).join('; ')}`,
+    );
 }
 
 /** What a service spends each second once warm with nothing asked of it. */

@@ -124,7 +124,7 @@ export function renderMarkdown(result: BenchResult): string {
     '# Sign-in benchmark',
     '',
     `${result.startedAt} · Node ${env.node} · ${env.cpus} × ${env.cpuModel} · load average at start ${env.loadAverageAtStart.map((value) => value.toFixed(2)).join(' ')}`,
-    `· broker on ${env.brokerDatabase} · commit ${env.commit ?? 'unknown'} · ${settings.seconds} s per sign-in phase, ${settings.refreshSeconds} s of refresh grants${settings.quick ? ' (quick smoke run)' : ''}`,
+    `· broker on ${env.brokerDatabase} · commit ${env.commit ?? 'unknown'} · ${settings.warmUpSeconds} s of warm-up at ${settings.warmUpConcurrency} concurrent · ${settings.seconds} s per sign-in phase, ${settings.refreshSeconds} s of refresh grants${settings.quick ? ' (quick smoke run)' : ''}`,
     ...busyMachineNote(result),
     '',
     "Each sign-in: a new browser, the `cqrs-app` client's authorization request at the broker (PKCE,",

@@ -83,7 +83,15 @@ export interface BenchResult {
     commit: string | undefined;
     brokerDatabase: 'sqlite' | 'postgresql';
   };
-  settings: { seconds: number; refreshSeconds: number; quick: boolean; scope: string };
+  settings: {
+    /** Seconds of unmeasured sign-ins at `warmUpConcurrency` before the first phase (after four one at a time). */
+    warmUpSeconds: number;
+    warmUpConcurrency: number;
+    seconds: number;
+    refreshSeconds: number;
+    quick: boolean;
+    scope: string;
+  };
   startupMs: Record<ServiceName, number>;
   /** What each service spends a second once warm with nothing asked of it (idlePhase). */
   idle: Record<ServiceName, IdleCost>;

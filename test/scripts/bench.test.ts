@@ -41,6 +41,8 @@ test('bench --quick writes JSON, markdown and SVG with numbers for every phase a
     result.signIns.map((phase) => phase.concurrency),
     [1, 4],
   );
+  // A quick run warms up for 1 s at its highest concurrency, and says so.
+  t.like(result.settings, { warmUpSeconds: 1, warmUpConcurrency: 4 });
   for (const phase of result.signIns) {
     t.is(phase.errors, 0, JSON.stringify(phase.errorSamples));
     t.true(phase.signIns >= phase.concurrency, `at least one sign-in per browser at ${phase.concurrency}`);
@@ -142,6 +144,7 @@ test('bench --quick writes JSON, markdown and SVG with numbers for every phase a
       `| broker | ${Math.round(result.startupMs.broker)} | ${result.idle.broker.cpuMsPerSecond.toFixed(1)} | ${result.idle.broker.statementsPerSecond?.toFixed(2)} |`,
     ),
   );
+  t.true(markdown.includes('· 1 s of warm-up at 4 concurrent ·'));
   t.true(markdown.includes('## CPU profile of broker'));
   t.true(markdown.includes('## Broker CPU by request, one sign-in at a time'));
   const tokenRow = single?.brokerCpuByRequest?.find((row) => row.request === 'POST /token');
@@ -221,6 +224,17 @@ async function probe<Row>(sql: string): Promise<Row[]> {
     await db.destroy();
   }
 }
+
+test('bench warms up for 30 s unless told otherwise; 0 is allowed, a negative or empty value is refused', (t) => {
+  t.is(parseOptions([], {}, '/tmp').warmUpSeconds, 30);
+  t.is(parseOptions(['--quick'], {}, '/tmp').warmUpSeconds, 1);
+  t.is(parseOptions(['--warm-up-seconds', '0'], {}, '/tmp').warmUpSeconds, 0);
+  t.is(parseOptions(['--warm-up-seconds', '90'], {}, '/tmp').warmUpSeconds, 90);
+  for (const value of ['-1', '', 'soon'])
+    t.throws(() => parseOptions([`--warm-up-seconds=${value}`], {}, '/tmp'), {
+      message: /--warm-up-seconds: expected a number from 0 to 3600/,
+    });
+});
 
 test('bench runs the floor unless told --no-floor', (t) => {
   t.true(parseOptions([], {}, '/tmp').floor);

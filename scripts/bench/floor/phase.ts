@@ -4,7 +4,14 @@
 // services' CPU and instructions per sign-in over the bare pair's.
 import type { RequestObserver } from '../browser.ts';
 import { runLoad } from '../load.ts';
-import { brokerCpuByRequest, millionInstructionsPer, personaFor, signInLoad, warmUp } from '../phases.ts';
+import {
+  brokerCpuByRequest,
+  millionInstructionsPer,
+  personaFor,
+  signInLoad,
+  type WarmUpPlan,
+  warmUp,
+} from '../phases.ts';
 import { cpuMilliseconds, memory } from '../processStats.ts';
 import { cpuMsOfRequests, type RequestCost, type SignInLoad, type SignInPhase } from '../result.ts';
 import { signIn } from '../signIn.ts';
@@ -54,15 +61,17 @@ const ratio = (real: number | null | undefined, bare: number | null) =>
  * The bare pair goes through the services' phases in their order, for the same time each, up to the
  * last one it measures: the reference phase (`concurrency`) and, when the run has one, the
  * one-at-a-time phase. The phases between are run and not measured. Both sides are then measured
- * with the same history behind them: a warm-up of a few sign-ins leaves a process's JIT and heap far
- * from where several hundred leave them, and a phase measured later would be cheaper for that alone.
+ * with the same history behind them (the same warm-up, then the same phases): a process that has
+ * served a few hundred more sign-ins spends less on each, and a phase measured later would be cheaper
+ * for that alone.
  */
 export async function floorPhase(
   floor: Floor,
   options: {
     concurrency: number;
     seconds: number;
-    warmUpSignIns: number;
+    /** The same warm-up as the services had. */
+    warmUp: WarmUpPlan;
     /** The concurrencies of the services' phases, in the order they ran. */
     phases: readonly number[];
     /** The real services' phase at the same concurrency, for the ratios. */
@@ -73,7 +82,7 @@ export async function floorPhase(
   },
 ): Promise<FloorResult> {
   const { concurrency, seconds, reference } = options;
-  await warmUp(floor.client, options.warmUpSignIns);
+  await warmUp(floor.client, options.warmUp, options.signal, 'floor warm-up');
   const oneAtATimeAt = options.oneAtATimeReference ? options.phases.indexOf(1) : -1;
   const referenceAt = options.phases.indexOf(concurrency);
   const last = Math.max(oneAtATimeAt, referenceAt);
