@@ -2,11 +2,16 @@
 // is what the global fetch would give it (a Response, or fetch's errors), against real local servers.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import type http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import test from 'ava';
 import { upstreamFetch } from '../../broker/upstream/upstreamFetch.ts';
 import { closeServer, listen, portOf } from '../../shared/http/serve.ts';
+import { selfSignedCertificate } from '../helpers/topology.ts';
 
 async function server(t: import('ava').ExecutionContext, handler: http.RequestListener) {
   const listening = await listen(handler, 0, '127.0.0.1');
@@ -151,4 +156,48 @@ test('with NODE_USE_ENV_PROXY=1 the requests go through HTTP_PROXY, as the globa
   t.is(code, 0);
   t.is(output, '{"via":"proxy"}');
   t.deepEqual(seen, ['http://nhsmail.invalid/token']);
+});
+
+/** Runs upstreamFetch(url) in a child process with `env`; what it printed: the body, or the error. */
+async function fetchInChild(url: string, env: NodeJS.ProcessEnv) {
+  const script = `
+    import { upstreamFetch } from ${JSON.stringify(new URL('../../broker/upstream/upstreamFetch.ts', import.meta.url).href)};
+    try {
+      const answer = await upstreamFetch(${JSON.stringify(url)}, { method: 'GET', headers: {}, body: undefined, redirect: 'manual' });
+      process.stdout.write('ok ' + answer.status + ' ' + await answer.text());
+    } catch (error) {
+      process.stdout.write('error ' + error.name + ': ' + error.message + ' / ' + error.cause?.code);
+    }
+  `;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { env });
+  let output = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    output += chunk;
+  });
+  await once(child, 'exit');
+  return output;
+}
+
+test('over https the server certificate is checked: trusted, the answer; untrusted, fetch failed', async (t) => {
+  const directory = await mkdtemp(path.join(tmpdir(), 'cqrs-upstream-tls-'));
+  t.teardown(() => rm(directory, { recursive: true, force: true }));
+  const tls = await selfSignedCertificate(directory);
+  const secure = https.createServer({ cert: tls.pem, key: await readFile(tls.key) }, (_request, response) => {
+    response.setHeader('content-type', 'application/json');
+    response.end('{"over":"tls"}');
+  });
+  await new Promise<void>((resolve) => secure.listen(0, '127.0.0.1', resolve));
+  t.teardown(() => closeServer(secure as unknown as http.Server, 0));
+  const url = `https://127.0.0.1:${(secure.address() as net.AddressInfo).port}/.well-known/openid-configuration`;
+  const { NODE_EXTRA_CA_CERTS: _ignored, ...environment } = process.env;
+
+  t.is(
+    await fetchInChild(url, { ...environment, NODE_EXTRA_CA_CERTS: tls.certificate }),
+    'ok 200 {"over":"tls"}',
+  );
+  t.is(
+    await fetchInChild(url, environment),
+    'error TypeError: fetch failed / DEPTH_ZERO_SELF_SIGNED_CERT',
+    'a certificate nobody vouches for is refused',
+  );
 });
