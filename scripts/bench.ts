@@ -58,8 +58,12 @@ async function measure(
 ) {
   const client = seededClient(services.broker.url, services.app.url);
   const snapshot = () => takeSnapshot(services.all, metricsToken, probes);
-  await warmUp(client, warmUpPlan(options), signal);
+  const plan = warmUpPlan(options);
+  await warmUp(client, { ...plan, seconds: 0 }, signal);
+  // Idle is read before the warm-up's load: a process just off a load goes on collecting garbage
+  // and compiling for some seconds, which is not what it spends with nothing to do.
   const idle = await idlePhase(options.quick ? 1 : idleSeconds, snapshot, signal);
+  await warmUp(client, { ...plan, signIns: 0 }, signal);
   const from = profileClock();
   const signIns: SignInPhase[] = [];
   for (const concurrency of options.concurrencies) {

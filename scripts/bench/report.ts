@@ -165,7 +165,7 @@ export function renderMarkdown(result: BenchResult): string {
     '',
     'Start-up: from spawning `node <service>/main.ts` on a fresh data folder (migrations and seeding',
     'included) to its first successful answer. Idle: CPU-ms and SQL statements a second over a pause',
-    'after the warm-up, with nothing asked of the services (timers and polls); they run during the',
+    "after the first sign-ins and before the warm-up's load, with nothing asked of the services (timers and polls); they run during the",
     "phases too, so each phase's figures per sign-in hold them: at 20 sign-ins/s, one statement a second",
     'is 0.05 per sign-in.',
     '',

@@ -80,7 +80,7 @@ test('bench --quick writes JSON, markdown and SVG with numbers for every phase a
   const perGrant = result.refresh.brokerMillionInstructionsPerGrant;
   t.true(countable ? (perGrant ?? 0) > 0 : perGrant === null, String(perGrant));
   for (const startup of Object.values(result.startupMs)) t.true(startup > 0);
-  // What each service spends with nothing asked of it, read over a pause after the warm-up.
+  // What each service spends with nothing asked of it, read over a pause after the first sign-in.
   t.deepEqual(Object.keys(result.idle).sort(), ['broker', 'cqrs-app', 'mock-idp']);
   for (const idle of Object.values(result.idle)) t.true(isCount(idle.cpuMsPerSecond));
   // The broker and the mock poll their client registry (and the broker its logout outbox) while idle.
