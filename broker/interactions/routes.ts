@@ -50,7 +50,9 @@ export function interactionRoutes(options: {
   router.use(signInRefusals(audit, logger));
 
   router.get('/interaction/:uid', async (ctx) => {
-    const interaction = await provider.interactionDetails(ctx.req, ctx.res);
+    // Without the interaction cookie (lost or blocked, or a link opened in another browser) the page
+    // is a refusal like the callback's, audited.
+    const interaction = await provider.interactionDetails(ctx.req, ctx.res).catch(refuseLoginCsrf);
     // The browser's own sign-in is another one: this one is not its to continue.
     if (interaction.uid !== ctx.params.uid) throw SignInRefused.interactionMismatch(interaction);
     if (interaction.prompt.name === 'consent') return finishFirstPartyConsent(provider, ctx, interaction);
@@ -132,7 +134,7 @@ async function markedInteraction(provider: Provider, uid: string): Promise<Inter
   return interaction;
 }
 
-/** A missing interaction means a callback opened in a browser that never started the sign-in. */
+/** A missing interaction means a page opened in a browser that never started the sign-in. */
 function refuseLoginCsrf(caught: unknown): never {
   // Login CSRF, or a link copied to another browser. The pending sign-in is spent either way.
   if (caught instanceof errors.SessionNotFound) throw new SignInRefused('login_csrf', { status: 400 });

@@ -54,7 +54,7 @@ export const refusalReasons: Readonly<Record<RefusalReason, RefusalExplanation>>
     detail: 'Two sign-ins were started at once in this browser. Close the other tabs and sign in again.',
   },
   login_csrf: {
-    summary: 'The sign-in came back to a browser session that did not start it.',
+    summary: 'The sign-in was continued in a browser session that did not start it.',
     detail:
       'The browser lost its sign-in cookie (cookies blocked, or the sign-in finished in another browser). Allowing cookies for CQRS and starting again from the "Sign In" button works.',
   },

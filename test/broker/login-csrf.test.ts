@@ -92,3 +92,30 @@ test('a mark the broker did not sign binds no browser to a sign-in', async (t) =
   const [event] = await system.broker.audit.recent({ limit: 1, correlationId });
   t.is(event?.outcome, 'login_csrf');
 });
+
+test('an interaction page opened without its cookie is refused and audited, and the browser that has it goes on', async (t) => {
+  const owner = new HttpSession();
+  const authorize = await owner.get(`${system.appUrl}/auth/login`, { follow: false });
+  const atBroker = await owner.get(authorize.headers.get('location') ?? '', { follow: false });
+  // The interaction cookie is named cqrs_broker_interaction and scoped to /interaction/<uid>.
+  const uid = atBroker.headers
+    .getSetCookie()
+    .find((each) => each.startsWith('cqrs_broker_interaction='))
+    ?.split(';')[0]
+    ?.split('=')[1];
+  if (!uid) return t.fail('no interaction cookie');
+  const interactionUrl = `${system.brokerUrl}/interaction/${uid}`;
+
+  const page = await new HttpSession().get(interactionUrl);
+  t.is(page.status, 400);
+  t.is(page.$('h1').first().text().trim(), 'Authentication Error');
+  const correlationId = page.$('[data-testid=correlation-id]').text().trim();
+  t.regex(correlationId, /^[0-9a-f-]{36}$/);
+  const [event] = await system.broker.audit.recent({ limit: 1, correlationId });
+  t.is(event?.outcome, 'login_csrf');
+
+  // The browser that started it still has its sign-in: the page sends it on to NHSmail.
+  const resumed = await owner.get(interactionUrl, { follow: false });
+  t.is(resumed.status, 302);
+  t.true(resumed.headers.get('location')?.startsWith(system.mockUrl));
+});
