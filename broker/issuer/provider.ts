@@ -87,7 +87,7 @@ export async function createIssuer(
       profile: ['name', 'given_name', 'family_name'],
       cqrs: ['organisations'],
     },
-    // Identity claims of the granted scopes in the id_token, not only at userinfo (issue 8.7).
+    // Identity claims of the granted scopes in the id_token, not only at userinfo.
     conformIdTokenClaims: false,
     responseTypes: ['code'],
     pkce: { required: () => true },

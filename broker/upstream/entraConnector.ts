@@ -169,7 +169,7 @@ export class EntraConnector implements UpstreamConnector {
 
   /**
    * openid-client checks `exp` but not how fresh the token is: a token "issued" in the future, or long
-   * ago, is refused (issue 8.2). The code was just redeemed, so a genuine id_token is seconds old.
+   * ago, is refused. The code was just redeemed, so a genuine id_token is seconds old.
    */
   private checkIssuedAt(issuedAt: unknown): void {
     if (typeof issuedAt !== 'number') throw new UpstreamError('invalid_response', 'iat_missing');

@@ -169,7 +169,7 @@ export function renderMarkdown(result: BenchResult): string {
     "phases too, so each phase's figures per sign-in hold them: at 20 sign-ins/s, one statement a second",
     'is 0.05 per sign-in.',
     '',
-    '## Targets (issue 7)',
+    '## Targets',
     '',
     '| target | limit | measured | met |',
     '|---|---|---|---|',

@@ -1,4 +1,4 @@
-// The shape of a benchmark run as written to results.json, and the targets of issue 7 checked
+// The shape of a benchmark run as written to results.json, and the sign-in targets checked
 // against the 10-concurrent phase (or the phase nearest to it).
 import type { FloorResult } from './floor/phase.ts';
 import type { ServiceName } from './options.ts';

@@ -1,4 +1,4 @@
-// Issue 8.1, driven the way it was found: one authorization code redeemed by several token requests at
+// Code reuse, driven the way it was found: one authorization code redeemed by several token requests at
 // once, on SQLite and on PostgreSQL. Exactly one request wins, and every token issued from that code,
 // the winner's included, stops working (RFC 6749 §4.1.2, RFC 9700 §4.14.2).
 import test from 'ava';

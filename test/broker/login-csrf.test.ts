@@ -1,4 +1,4 @@
-// Issue 8.6: another browser's genuine NHSmail callback, opened in a browser that never started the
+// Another browser's genuine NHSmail callback, opened in a browser that never started the
 // sign-in (login CSRF, or a copied link), is refused, audited with its own outcome and the
 // correlation id that the page shows, and spends the callback so that neither browser can use it.
 // The browser that started a sign-in carries a signed mark to the callback and finishes there; any

@@ -1,5 +1,5 @@
 // What the broker believes of an upstream id_token, tested with a misbehaving upstream whose claims
-// each test scripts: a token "issued" in the future or too long ago is refused (issue 8.2).
+// each test scripts: a token "issued" in the future or too long ago is refused.
 import test from 'ava';
 import type { JWTPayload } from 'jose';
 import { HttpSession, type Page } from '../helpers/httpSession.ts';
@@ -56,7 +56,7 @@ test.serial('an iat a few seconds ahead, within the clock tolerance, is accepted
   t.is(page.url, `${system.appUrl}/messages`);
 });
 
-// Issue 8.3: the first link trusts only `email`, and only from a tenant that verified its domain.
+// The first link trusts only `email`, and only from a tenant that verified its domain.
 test.serial(
   'an id_token without email is refused as email_missing, whatever preferred_username says',
   async (t) => {

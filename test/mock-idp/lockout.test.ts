@@ -131,7 +131,7 @@ test('concurrent wrong passwords are all counted, and none spills into the lock 
 });
 
 test.serial('30 simultaneous wrong passwords: at most 10 are checked, then the lock holds', async (t) => {
-  // Issue 8.4: before, 27-28 of 30 parallel guesses were checked against the password. Serial: the
+  // Before the fix, 27-28 of 30 parallel guesses were checked against the password. Serial: the
   // burst would otherwise slow the other tests here, and one of them waits on a 1.2 s lock.
   const email = 'no.cqrs@nhs.net';
   const pages = await Promise.all(Array.from({ length: 30 }, () => openNhsmailSignIn(standard)));

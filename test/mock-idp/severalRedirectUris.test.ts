@@ -1,4 +1,4 @@
-// Issue 8.5: MOCK_BROKER_REDIRECT_URIS with callbacks on two ports (two brokers sharing one NHSmail
+// MOCK_BROKER_REDIRECT_URIS with callbacks on two ports (two brokers sharing one NHSmail
 // registration) works, and `sub` stays pairwise as Entra's: the same for one account through either
 // callback of one client, different for another client.
 import test from 'ava';

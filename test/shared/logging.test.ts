@@ -56,7 +56,7 @@ test('errors are summarised to type, code and message, causes included', (t) => 
   });
 });
 
-// Issue 8.8: authorization codes are redacted where they occur; a field merely named `code` is not.
+// Authorization codes are redacted where they occur; a field merely named `code` is not.
 test('authorization codes are redacted in query strings and token request bodies, error codes stay', (t) => {
   const { destination, lines } = captureLogs();
   const logger = createLogger('test', 'info', destination);
