@@ -3,7 +3,7 @@
 // correlation id that the page shows, and spends the callback so that neither browser can use it.
 // The browser that started a sign-in carries a signed mark to the callback and finishes there; any
 // other callback goes on to its interaction's path, where oidc-provider's interaction cookie decides.
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { seededPassword } from '../../seeds/personas.ts';
 import { openNhsmailSignIn } from '../helpers/flows.ts';
 import { HttpSession, type Page } from '../helpers/httpSession.ts';
@@ -36,16 +36,21 @@ async function callbackAfterSignIn(session: HttpSession, page: Page): Promise<st
   throw new Error(`no upstream callback; stopped at ${response.url}`);
 }
 
-test('a callback opened in a browser that never started the sign-in is refused and audited', async (t) => {
-  const victim = new HttpSession();
-  const attackerCallback = await upstreamCallbackOf(new HttpSession());
-  const page = await victim.get(attackerCallback);
+/** The Authentication Error page, 400, whose correlation id finds a `login_csrf` audit row. */
+async function assertRefusedAsLoginCsrf(t: ExecutionContext, page: Page): Promise<void> {
   t.is(page.status, 400);
   t.is(page.$('h1').first().text().trim(), 'Authentication Error');
   const correlationId = page.$('[data-testid=correlation-id]').text().trim();
   t.regex(correlationId, /^[0-9a-f-]{36}$/);
   const [event] = await system.broker.audit.recent({ limit: 1, correlationId });
   t.is(event?.outcome, 'login_csrf');
+}
+
+test('a callback opened in a browser that never started the sign-in is refused and audited', async (t) => {
+  const victim = new HttpSession();
+  const attackerCallback = await upstreamCallbackOf(new HttpSession());
+  const page = await victim.get(attackerCallback);
+  await assertRefusedAsLoginCsrf(t, page);
   t.is(
     (await victim.get(`${system.appUrl}/messages`)).url,
     `${system.appUrl}/`,
@@ -107,12 +112,7 @@ test('an interaction page opened without its cookie is refused and audited, and 
   const interactionUrl = `${system.brokerUrl}/interaction/${uid}`;
 
   const page = await new HttpSession().get(interactionUrl);
-  t.is(page.status, 400);
-  t.is(page.$('h1').first().text().trim(), 'Authentication Error');
-  const correlationId = page.$('[data-testid=correlation-id]').text().trim();
-  t.regex(correlationId, /^[0-9a-f-]{36}$/);
-  const [event] = await system.broker.audit.recent({ limit: 1, correlationId });
-  t.is(event?.outcome, 'login_csrf');
+  await assertRefusedAsLoginCsrf(t, page);
 
   // The browser that started it still has its sign-in: the page sends it on to NHSmail.
   const resumed = await owner.get(interactionUrl, { follow: false });
