@@ -5,6 +5,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { cqrsAppClient } from '../seeds/clients.ts';
 import { mockTenantId, personas, seededPassword } from '../seeds/personas.ts';
+import { untilListening } from './untilListening.ts';
 
 const root = path.join(import.meta.dirname, '..');
 const env = process.env;
@@ -45,31 +46,6 @@ function prefixLines(name: string, stream: NodeJS.ReadableStream, target: NodeJS
   });
 }
 
-/**
- * Resolves when the service reports over its IPC channel that it is listening; rejects if it exits
- * first or takes over 60 s. Polling its URL instead could be answered by another program already on
- * that port while the service itself failed to bind.
- */
-function waitUntilListening(child: ChildProcess): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => finish(new Error('not listening within 60 s')), 60_000);
-    const onMessage = (message: unknown) => {
-      if (typeof message === 'object' && message !== null && 'listening' in message) finish();
-    };
-    const onExit = (code: number | null, signal: NodeJS.Signals | null) =>
-      finish(new Error(`exited (${signal ?? `code ${code}`}); its output above says why`));
-    function finish(error?: Error) {
-      clearTimeout(timer);
-      child.off('message', onMessage);
-      child.off('exit', onExit);
-      if (error) reject(error);
-      else resolve();
-    }
-    child.on('message', onMessage);
-    child.once('exit', onExit);
-  });
-}
-
 function stopAll(code: number) {
   if (stopping) return;
   stopping = true;
@@ -105,9 +81,11 @@ for (const service of services) {
     }
   });
   try {
-    await waitUntilListening(child);
+    await untilListening(child);
   } catch (error) {
-    process.stderr.write(`${service.name} did not start: ${(error as Error).message}\n`);
+    process.stderr.write(
+      `${service.name} did not start: ${(error as Error).message}; its output above says why\n`,
+    );
     stopAll(1);
     break;
   }

@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { mockTenantId } from '../../seeds/personas.ts';
 import { freePort } from '../freePort.ts';
+import { untilListening } from '../untilListening.ts';
 import type { ServiceName } from './options.ts';
 
 export interface RunningService {
@@ -43,8 +44,9 @@ export interface ServiceOptions {
 }
 
 /**
- * Polls `probePath` until it answers 200 (by default `/healthz`, or `/` for a service without one);
- * bounded at 60 s.
+ * Waits for the child to say it is listening (so that what answers is the child, not another program
+ * on its port), then polls `probePath` until it answers 200 (by default `/healthz`, or `/` for a
+ * service without one); bounded at 60 s.
  */
 async function waitUntilUp(
   url: string,
@@ -53,6 +55,12 @@ async function waitUntilUp(
   probePath: string | undefined,
 ): Promise<void> {
   const deadline = Date.now() + 60_000;
+  try {
+    await untilListening(child, { signal });
+  } catch (error) {
+    if (signal.aborted) throw error;
+    throw new Error(`${(error as Error).message} (see the services log)`);
+  }
   let probe = `${url}${probePath ?? '/healthz'}`;
   while (Date.now() < deadline) {
     if (signal.aborted) throw new Error('interrupted');
@@ -63,7 +71,7 @@ async function waitUntilUp(
       if (response.ok) return;
       if (response.status === 404 && probePath === undefined) probe = `${url}/`;
     } catch {
-      // not listening yet
+      // not answering yet
     }
     await delay(25);
   }
@@ -108,7 +116,7 @@ export async function launch(
   const child = spawn(process.execPath, [...plan.nodeFlags, plan.script], {
     cwd: plan.cwd,
     env: plan.env,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });
   children.push(child);
   child.stdout?.on('data', (chunk: Buffer) => plan.log.write(`${plan.name} | ${chunk}`));

@@ -7,6 +7,7 @@
 //   FLOOR_CLIENT_ID, _SECRET, _REDIRECT_URI   its one client
 import http from 'node:http';
 import Provider from 'oidc-provider';
+import { announceListening } from '../../../shared/http/serve.ts';
 
 export function env(name: string): string {
   const value = process.env[name];
@@ -57,5 +58,6 @@ export async function signedInWithEverythingAsked(
 }
 
 export function listen(provider: Provider): void {
-  http.createServer(provider.callback()).listen(Number(env('FLOOR_PORT')), '127.0.0.1');
+  const server = http.createServer(provider.callback());
+  server.listen(Number(env('FLOOR_PORT')), '127.0.0.1', () => announceListening(server));
 }
