@@ -15,7 +15,14 @@ import { type Floor, startFloor } from './bench/floor/start.ts';
 import { type BenchOptions, parseOptions, type ServiceName, UsageError, usage } from './bench/options.ts';
 import { type ProfileSummary, profileClock, summariseProfile } from './bench/profile.ts';
 import { writeReport } from './bench/report.ts';
-import { idlePhase, refreshPhase, signInPhase, type WarmUpPlan, warmUp } from './bench/phases.ts';
+import {
+  firstSignIns,
+  idlePhase,
+  refreshPhase,
+  signInPhase,
+  type WarmUpPlan,
+  warmUpLoad,
+} from './bench/phases.ts';
 import { type BenchResult, checkTargets, type SignInPhase } from './bench/result.ts';
 import { type Services, startServices } from './bench/services.ts';
 import { requestedScope, seededClient } from './bench/signIn.ts';
@@ -51,6 +58,7 @@ function warmUpPlan(options: BenchOptions): WarmUpPlan {
 
 async function measure(
   options: BenchOptions,
+  warmUp: WarmUpPlan,
   services: Services,
   metricsToken: string,
   probes: Partial<Record<ServiceName, SizeProbe>>,
@@ -58,12 +66,11 @@ async function measure(
 ) {
   const client = seededClient(services.broker.url, services.app.url);
   const snapshot = () => takeSnapshot(services.all, metricsToken, probes);
-  const plan = warmUpPlan(options);
-  await warmUp(client, { ...plan, seconds: 0 }, signal);
+  await firstSignIns(client, warmUp.signIns);
   // Idle is read before the warm-up's load: a process just off a load goes on collecting garbage
   // and compiling for some seconds, which is not what it spends with nothing to do.
   const idle = await idlePhase(options.quick ? 1 : idleSeconds, snapshot, signal);
-  await warmUp(client, { ...plan, signIns: 0 }, signal);
+  await warmUpLoad(client, warmUp, signal);
   const from = profileClock();
   const signIns: SignInPhase[] = [];
   for (const concurrency of options.concurrencies) {
@@ -111,6 +118,7 @@ async function main(): Promise<number> {
   // Below the data folder (DATA_DIR, else ./data): the disk SQLite uses in earnest, where /tmp may be RAM.
   await mkdir(dataDirectory(process.env), { recursive: true });
   const dataDir = await mkdtemp(path.join(dataDirectory(process.env), 'bench-'));
+  const warmUp = warmUpPlan(options);
   const metricsToken = randomBytes(24).toString('hex');
   const schema = options.databaseUrl ? `bench_${randomBytes(6).toString('hex')}` : undefined;
   const profileDir = path.join(options.outDir, 'profile');
@@ -163,7 +171,7 @@ async function main(): Promise<number> {
         ? postgresSizeProbe(options.databaseUrl, schema)
         : sqliteSizeProbe(path.join(dataDir, 'broker.sqlite'));
     probes['mock-idp'] = sqliteSizeProbe(path.join(dataDir, 'mock-idp.sqlite'));
-    measured = await measure(options, services, metricsToken, probes, interruption.signal);
+    measured = await measure(options, warmUp, services, metricsToken, probes, interruption.signal);
     if (options.floor) {
       // The services stop first, so that the bare pair has the machine as they had it.
       await services.stop();
@@ -175,7 +183,7 @@ async function main(): Promise<number> {
       floorResult = await floorPhase(floor, {
         concurrency,
         seconds: options.seconds,
-        warmUp: warmUpPlan(options),
+        warmUp,
         phases: measured.signIns.map((phase) => phase.concurrency),
         reference: measured.signIns.find((phase) => phase.concurrency === concurrency),
         oneAtATimeReference: measured.signIns.find((phase) => phase.brokerCpuByRequest),
@@ -208,8 +216,8 @@ async function main(): Promise<number> {
       brokerDatabase: options.databaseUrl ? 'postgresql' : 'sqlite',
     },
     settings: {
-      warmUpSeconds: options.warmUpSeconds,
-      warmUpConcurrency: floorConcurrency(options.concurrencies),
+      warmUpSeconds: warmUp.seconds,
+      warmUpConcurrency: warmUp.concurrency,
       seconds: options.seconds,
       refreshSeconds: options.refreshSeconds,
       quick: options.quick,

@@ -46,19 +46,23 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-function nonNegativeNumber(value: string | undefined, option: string, fallback: number, max: number): number {
+/** A number option up to `max`, above 0, or from 0 where `zeroAllowed`; `fallback` when absent. */
+function numberOption(
+  value: string | undefined,
+  option: string,
+  fallback: number,
+  max: number,
+  zeroAllowed = false,
+): number {
   if (value === undefined) return fallback;
   const parsed = Number(value);
-  if (value.trim() === '' || !Number.isFinite(parsed) || parsed < 0 || parsed > max)
-    throw new UsageError(`${option}: expected a number from 0 to ${max}, got "${value}"`);
-  return parsed;
-}
-
-function positiveNumber(value: string | undefined, option: string, fallback: number, max: number): number {
-  if (value === undefined) return fallback;
-  const parsed = Number(value);
-  if (!Number.isFinite(parsed) || parsed <= 0 || parsed > max)
-    throw new UsageError(`${option}: expected a number above 0 and at most ${max}, got "${value}"`);
+  const tooLow = zeroAllowed ? parsed < 0 : parsed <= 0;
+  if (value.trim() === '' || !Number.isFinite(parsed) || tooLow || parsed > max)
+    throw new UsageError(
+      zeroAllowed
+        ? `${option}: expected a number from 0 to ${max}, got "${value}"`
+        : `${option}: expected a number above 0 and at most ${max}, got "${value}"`,
+    );
   return parsed;
 }
 
@@ -84,7 +88,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, root: strin
   const quick = values.quick ?? false;
   const concurrencies = (values.concurrency ?? (quick ? '1,4' : '1,4,10,20'))
     .split(',')
-    .map((part) => positiveNumber(part.trim(), '--concurrency', 1, 200));
+    .map((part) => numberOption(part.trim(), '--concurrency', 1, 200));
   if (concurrencies.some((value) => !Number.isInteger(value)))
     throw new UsageError('--concurrency: expected whole numbers, e.g. 1,4,10,20');
   const profile = values.profile;
@@ -95,12 +99,12 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv, root: strin
     throw new UsageError('--database-url / DATABASE_URL: must be a postgres:// URL');
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   return {
-    warmUpSeconds: nonNegativeNumber(values['warm-up-seconds'], '--warm-up-seconds', quick ? 1 : 30, 3600),
-    seconds: positiveNumber(values.seconds, '--seconds', quick ? 1 : 15, 3600),
+    warmUpSeconds: numberOption(values['warm-up-seconds'], '--warm-up-seconds', quick ? 1 : 30, 3600, true),
+    seconds: numberOption(values.seconds, '--seconds', quick ? 1 : 15, 3600),
     concurrencies,
-    refreshSeconds: positiveNumber(values['refresh-seconds'], '--refresh-seconds', quick ? 1 : 10, 3600),
+    refreshSeconds: numberOption(values['refresh-seconds'], '--refresh-seconds', quick ? 1 : 10, 3600),
     refreshConcurrency: Math.round(
-      positiveNumber(values['refresh-concurrency'], '--refresh-concurrency', quick ? 4 : 10, 200),
+      numberOption(values['refresh-concurrency'], '--refresh-concurrency', quick ? 4 : 10, 200),
     ),
     outDir: path.resolve(values.out ?? path.join(root, 'bench-results', stamp)),
     databaseUrl,

@@ -34,19 +34,23 @@ export interface WarmUpPlan {
   concurrency: number;
 }
 
+/** Sign-ins one at a time, not measured: upstream discovery and key caches. A failure stops the run. */
+export async function firstSignIns(client: BrokerClient, count: number): Promise<void> {
+  for (let index = 0; index < count; index += 1) await signIn(client, personaFor(index));
+}
+
 /**
- * Sign-ins not measured. A process keeps compiling its hot path for its first minute or two of load
- * (V8's optimising compiler runs on helper threads, inside the process's CPU), so a phase measured
- * right after a few sign-ins reads what the JIT costs, not what a sign-in costs a running server.
- * Any failure stops the run with its reason.
+ * `plan.seconds` of sign-ins at `plan.concurrency`, not measured. A process keeps compiling its hot
+ * path for its first minute or two of load (V8's optimising compiler runs on helper threads, inside
+ * the process's CPU), so a phase measured right after a few sign-ins reads what the JIT costs, not
+ * what a sign-in costs a running server. Any failure stops the run with its reason.
  */
-export async function warmUp(
+export async function warmUpLoad(
   client: BrokerClient,
   plan: WarmUpPlan,
   signal: AbortSignal,
   label = 'warm-up',
 ): Promise<void> {
-  for (let index = 0; index < plan.signIns; index += 1) await signIn(client, personaFor(index));
   if (plan.seconds <= 0) return;
   const load = await runLoad({
     label: `${label}, ${plan.concurrency} concurrent`,

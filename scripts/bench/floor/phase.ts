@@ -6,11 +6,12 @@ import type { RequestObserver } from '../browser.ts';
 import { runLoad } from '../load.ts';
 import {
   brokerCpuByRequest,
+  firstSignIns,
   millionInstructionsPer,
   personaFor,
   signInLoad,
   type WarmUpPlan,
-  warmUp,
+  warmUpLoad,
 } from '../phases.ts';
 import { cpuMilliseconds, memory } from '../processStats.ts';
 import { cpuMsOfRequests, type RequestCost, type SignInLoad, type SignInPhase } from '../result.ts';
@@ -82,7 +83,8 @@ export async function floorPhase(
   },
 ): Promise<FloorResult> {
   const { concurrency, seconds, reference } = options;
-  await warmUp(floor.client, options.warmUp, options.signal, 'floor warm-up');
+  await firstSignIns(floor.client, options.warmUp.signIns);
+  await warmUpLoad(floor.client, options.warmUp, options.signal, 'floor warm-up');
   const oneAtATimeAt = options.oneAtATimeReference ? options.phases.indexOf(1) : -1;
   const referenceAt = options.phases.indexOf(concurrency);
   const last = Math.max(oneAtATimeAt, referenceAt);
