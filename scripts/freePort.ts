@@ -32,8 +32,10 @@ function tryBind(port: number): Promise<number | null> {
   });
 }
 
+let low: number | undefined;
+
 export async function freePort(): Promise<number> {
-  const low = ephemeralLow();
+  low ??= ephemeralLow();
   if (low > lowestChoice + 1000) {
     for (let attempt = 0; attempt < 50; attempt += 1) {
       const port = await tryBind(randomInt(lowestChoice, low));
