@@ -11,7 +11,6 @@ import Koa, { type Context, type Next } from 'koa';
 import views from 'koa-views';
 import type Provider from 'oidc-provider';
 import { staticAssets } from '../shared/http/assets.ts';
-import { signedCookieKeys } from '../shared/http/cookieKeys.ts';
 import { correlationAndLogging, errorHandler } from '../shared/http/errors.ts';
 import { healthRoutes } from '../shared/http/health.ts';
 import { securityHeaders } from '../shared/http/securityHeaders.ts';
@@ -86,7 +85,8 @@ export async function createBroker(
   let provider = await assembleIssuer(config, deps, parts, keys);
   let handle = provider.callback();
   const app = new Koa();
-  app.keys = signedCookieKeys(keys.cookies);
+  // The issuer's own keys object (oidc-provider keeps cookies.keys as the app's keys), not a second one.
+  app.keys = provider.keys;
   app.use(async (ctx) => {
     // The issuer in use when the request arrived answers it, even if a new one is swapped in meanwhile.
     ctx.respond = false;
@@ -101,7 +101,7 @@ export async function createBroker(
       const rebuilt = await assembleIssuer(config, deps, parts, next);
       provider = rebuilt;
       handle = rebuilt.callback();
-      app.keys = signedCookieKeys(next.cookies);
+      app.keys = rebuilt.keys;
       signingKey = next.signing[0];
     },
   });

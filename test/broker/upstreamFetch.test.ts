@@ -133,37 +133,20 @@ test('a kept-alive connection the server drops is not the sign-in’s failure: t
   t.is(sockets.size, 2, 'the second request was sent again on a new connection');
 });
 
-test('with NODE_USE_ENV_PROXY=1 the requests go through HTTP_PROXY, as the global fetch’s do', async (t) => {
-  const seen: string[] = [];
-  const proxy = await server(t, (request, response) => {
-    seen.push(request.url ?? '');
-    response.setHeader('content-type', 'application/json');
-    response.end('{"via":"proxy"}');
-  });
-  const script = `
-    import { upstreamFetch } from ${JSON.stringify(new URL('../../broker/upstream/upstreamFetch.ts', import.meta.url).href)};
-    const answer = await upstreamFetch('http://nhsmail.invalid/token', { method: 'POST', headers: {}, body: 'a=1', redirect: 'manual' });
-    process.stdout.write(await answer.text());
-  `;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
-    env: { ...process.env, NODE_USE_ENV_PROXY: '1', HTTP_PROXY: proxy, NO_PROXY: '' },
-  });
-  let output = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    output += chunk;
-  });
-  const [code] = await once(child, 'exit');
-  t.is(code, 0);
-  t.is(output, '{"via":"proxy"}');
-  t.deepEqual(seen, ['http://nhsmail.invalid/token']);
-});
-
-/** Runs upstreamFetch(url) in a child process with `env`; what it printed: the body, or the error. */
-async function fetchInChild(url: string, env: NodeJS.ProcessEnv) {
+/**
+ * Runs upstreamFetch in a child process with `env` (proxy and CA variables are read at start-up): its
+ * exit code, and what it printed, `ok <status> <body>` or the error with its cause's code.
+ */
+async function fetchInChild(
+  url: string,
+  env: NodeJS.ProcessEnv,
+  request: { method: string; body?: string } = { method: 'GET' },
+) {
+  const init = { method: request.method, headers: {}, body: request.body, redirect: 'manual' };
   const script = `
     import { upstreamFetch } from ${JSON.stringify(new URL('../../broker/upstream/upstreamFetch.ts', import.meta.url).href)};
     try {
-      const answer = await upstreamFetch(${JSON.stringify(url)}, { method: 'GET', headers: {}, body: undefined, redirect: 'manual' });
+      const answer = await upstreamFetch(${JSON.stringify(url)}, ${JSON.stringify(init)});
       process.stdout.write('ok ' + answer.status + ' ' + await answer.text());
     } catch (error) {
       process.stdout.write('error ' + error.name + ': ' + error.message + ' / ' + error.cause?.code);
@@ -174,9 +157,26 @@ async function fetchInChild(url: string, env: NodeJS.ProcessEnv) {
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
     output += chunk;
   });
-  await once(child, 'exit');
-  return output;
+  const [code] = await once(child, 'exit');
+  return { code, output };
 }
+
+test('with NODE_USE_ENV_PROXY=1 the requests go through HTTP_PROXY, as the global fetch’s do', async (t) => {
+  const seen: string[] = [];
+  const proxy = await server(t, (request, response) => {
+    seen.push(request.url ?? '');
+    response.setHeader('content-type', 'application/json');
+    response.end('{"via":"proxy"}');
+  });
+  const { code, output } = await fetchInChild(
+    'http://nhsmail.invalid/token',
+    { ...process.env, NODE_USE_ENV_PROXY: '1', HTTP_PROXY: proxy, NO_PROXY: '' },
+    { method: 'POST', body: 'a=1' },
+  );
+  t.is(code, 0);
+  t.is(output, 'ok 200 {"via":"proxy"}');
+  t.deepEqual(seen, ['http://nhsmail.invalid/token']);
+});
 
 test('over https the server certificate is checked: trusted, the answer; untrusted, fetch failed', async (t) => {
   const directory = await mkdtemp(path.join(tmpdir(), 'cqrs-upstream-tls-'));
@@ -192,11 +192,11 @@ test('over https the server certificate is checked: trusted, the answer; untrust
   const { NODE_EXTRA_CA_CERTS: _ignored, ...environment } = process.env;
 
   t.is(
-    await fetchInChild(url, { ...environment, NODE_EXTRA_CA_CERTS: tls.certificate }),
+    (await fetchInChild(url, { ...environment, NODE_EXTRA_CA_CERTS: tls.certificate })).output,
     'ok 200 {"over":"tls"}',
   );
   t.is(
-    await fetchInChild(url, environment),
+    (await fetchInChild(url, environment)).output,
     'error TypeError: fetch failed / DEPTH_ZERO_SELF_SIGNED_CERT',
     'a certificate nobody vouches for is refused',
   );
