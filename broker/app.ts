@@ -1,16 +1,20 @@
 // Builds the CQRS identity broker: the OpenID Provider with the sign-in interactions and pages in
 // front of it, rebuilt and swapped in when the signing or cookie keys change (issuer/keyFollower.ts).
+// Requests go straight to the issuer in use, itself a Koa app: no second Koa app in front of it, whose
+// context for every request would do nothing but pass the request on.
 // The registered clients are kept across rebuilds and re-read when the registry changes
 // (shared/oidc/clientCache.ts).
 // Does nothing at import time; main.ts listens.
+import type http from 'node:http';
 import path from 'node:path';
 import { bodyParser } from '@koa/bodyparser';
 import Router from '@koa/router';
 import type { Knex } from 'knex';
-import Koa, { type Context, type Next } from 'koa';
+import type { Context, Next } from 'koa';
 import views from 'koa-views';
 import type Provider from 'oidc-provider';
 import { staticAssets } from '../shared/http/assets.ts';
+import type { SignedCookieKeys } from '../shared/http/cookieKeys.ts';
 import { correlationAndLogging, errorHandler } from '../shared/http/errors.ts';
 import { healthRoutes } from '../shared/http/health.ts';
 import { securityHeaders } from '../shared/http/securityHeaders.ts';
@@ -37,8 +41,10 @@ import { createConnector } from './upstream/index.ts';
 import { explainRefusal } from './views/refusalReasons.ts';
 
 export interface Broker {
-  /** Serves every request through the issuer built for the keys in use; `keys` are its cookie keys. */
-  app: Koa;
+  /** Answers every request with the issuer built for the keys in use when it arrived. */
+  handle: http.RequestListener;
+  /** The cookie keys of the issuer in use (shared/http/cookieKeys.ts). */
+  readonly cookieKeys: SignedCookieKeys;
   /** The OpenID Provider serving requests now; a new one replaces it when the keys change. */
   readonly provider: Provider;
   accounts: AccountStore;
@@ -84,14 +90,6 @@ export async function createBroker(
 
   let provider = await assembleIssuer(config, deps, parts, keys);
   let handle = provider.callback();
-  const app = new Koa();
-  // The issuer's own keys object (oidc-provider keeps cookies.keys as the app's keys), not a second one.
-  app.keys = provider.keys;
-  app.use(async (ctx) => {
-    // The issuer in use when the request arrived answers it, even if a new one is swapped in meanwhile.
-    ctx.respond = false;
-    await handle(ctx.req, ctx.res);
-  });
   const follower = followKeys({
     db,
     logger,
@@ -101,12 +99,15 @@ export async function createBroker(
       const rebuilt = await assembleIssuer(config, deps, parts, next);
       provider = rebuilt;
       handle = rebuilt.callback();
-      app.keys = rebuilt.keys;
       signingKey = next.signing[0];
     },
   });
   return {
-    app,
+    handle: (request, response) => handle(request, response),
+    get cookieKeys() {
+      // oidc-provider keeps its cookies.keys (issuer/provider.ts) as the app's keys.
+      return provider.keys as SignedCookieKeys;
+    },
     get provider() {
       return provider;
     },

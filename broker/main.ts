@@ -17,8 +17,8 @@ if (Number(existing?.count ?? 0) === 0 && !config.production) {
   await seedBroker(db, { cqrsAppUrl: config.cqrsAppUrl, cqrsAppSecret: config.cqrsAppSecret });
   logger.info('seeded the CQRS accounts and the cqrs-app client');
 }
-const { app, stop: stopBroker } = await createBroker(config, { db, logger });
-const server = await listen(app.callback(), config.port, config.host);
+const { handle, stop: stopBroker } = await createBroker(config, { db, logger });
+const server = await listen(handle, config.port, config.host);
 const sweeper = setInterval(() => {
   deleteExpiredPayloads(db).catch((error: unknown) =>
     logger.warn({ err: error }, 'could not delete expired payloads'),

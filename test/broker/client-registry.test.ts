@@ -111,7 +111,7 @@ postgresTest('a second instance on the same PostgreSQL database sees the changes
     db: secondDb,
     logger: createLogger('broker-2', 'silent'),
   });
-  const secondServer: http.Server = await listen(second.app.callback(), 0, '127.0.0.1');
+  const secondServer: http.Server = await listen(second.handle, 0, '127.0.0.1');
   t.teardown(async () => {
     await second.stop();
     await closeServer(secondServer);

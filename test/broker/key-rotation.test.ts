@@ -8,7 +8,6 @@ import { createLocalJWKSet, decodeJwt, decodeProtectedHeader, type JSONWebKeySet
 import { type Broker, createBroker } from '../../broker/app.ts';
 import { loadConfig } from '../../broker/config.ts';
 import { createDatabase } from '../../shared/database.ts';
-import type { SignedCookieKeys } from '../../shared/http/cookieKeys.ts';
 import { closeServer, listen, portOf } from '../../shared/http/serve.ts';
 import { createLogger } from '../../shared/logger.ts';
 import { rotateCookieKey, rotateSigningKey } from '../../shared/oidc/keyStore.ts';
@@ -43,7 +42,7 @@ async function twoInstances(t: { teardown(fn: () => Promise<void>): void }) {
     db: secondDb,
     logger: createLogger('broker-2', 'silent'),
   });
-  const secondServer: http.Server = await listen(second.app.callback(), 0, '127.0.0.1');
+  const secondServer: http.Server = await listen(second.handle, 0, '127.0.0.1');
   t.teardown(async () => {
     await second.stop();
     await closeServer(secondServer);
@@ -150,14 +149,14 @@ test('a rotated cookie key is accepted everywhere first, signs after activation,
   const client = await registerClient(system, host);
   const session = new HttpSession();
   await signIn(client, 'jane.smith@nhs.net', { session });
-  const [oldSecret] = (system.broker.app.keys as SignedCookieKeys).secrets;
+  const [oldSecret] = system.broker.cookieKeys.secrets;
 
   const rotated = await rotateCookieKey(system.brokerDb, 3600, activationSeconds);
   const instances = [system.broker, second];
   for (const instance of instances) {
     const accepted = await eventually(
       'the new cookie key is accepted',
-      async () => [...(instance.app.keys as SignedCookieKeys).secrets],
+      async () => [...instance.cookieKeys.secrets],
       (keys) => keys.includes(rotated.secret),
     );
     t.deepEqual(accepted, [oldSecret, rotated.secret], 'cookies are still signed with the old key');
@@ -165,7 +164,7 @@ test('a rotated cookie key is accepted everywhere first, signs after activation,
   for (const instance of instances) {
     const keys = await eventually(
       'the new cookie key signs',
-      async () => [...(instance.app.keys as SignedCookieKeys).secrets],
+      async () => [...instance.cookieKeys.secrets],
       (keys) => keys[0] === rotated.secret,
     );
     t.deepEqual(keys, [rotated.secret, oldSecret], 'the old key still verifies');

@@ -117,7 +117,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
   await migrate(brokerDb, brokerMigrations, brokerMigrationTable);
   await seedBroker(brokerDb, { cqrsAppUrl: appUrl, cqrsAppSecret: brokerConfig.cqrsAppSecret });
   let broker = await createBroker(brokerConfig, { db: brokerDb, logger: brokerLogger });
-  serve(brokerServer, broker.app.callback());
+  serve(brokerServer, broker.handle);
 
   const appConfig = loadAppConfig({ CQRS_APP_URL: appUrl, BROKER_ISSUER: brokerUrl, ...common });
   const appLogger = logger('cqrs-app');
@@ -148,7 +148,7 @@ export async function startSystem(options: SystemOptions = {}): Promise<TestSyst
       broker = await createBroker(brokerConfig, { db: brokerDb, logger: brokerLogger });
       system.brokerDb = brokerDb;
       system.broker = broker;
-      serve(brokerServer, broker.app.callback());
+      serve(brokerServer, broker.handle);
     },
     async restartMock() {
       // As for the broker: a new knex pool, so nothing the mock kept in memory survives.

@@ -53,9 +53,9 @@ test('the broker is not ready while the upstream discovery document cannot be lo
   let stopBroker = async () => {};
   try {
     await migrate(db, brokerMigrations, brokerMigrationTable);
-    const { app, stop } = await createBroker(config, { db, logger: createLogger('broker', 'silent') });
+    const { handle, stop } = await createBroker(config, { db, logger: createLogger('broker', 'silent') });
     stopBroker = stop;
-    server.on('request', app.callback());
+    server.on('request', handle);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     t.is((await fetch(`${url}/healthz`)).status, 200);

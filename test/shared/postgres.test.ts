@@ -1,5 +1,6 @@
 // The PostgreSQL run: every service's migrations and seeds apply on PostgreSQL, the guide's journey
 // works with the broker on PostgreSQL, and two broker instances on one database share their keys.
+import http from 'node:http';
 import test from 'ava';
 import type { Knex } from 'knex';
 import { createBroker } from '../../broker/app.ts';
@@ -11,7 +12,6 @@ import { loadConfig as loadMockConfig } from '../../mock-idp/config.ts';
 import { mockIdpMigrations, mockIdpMigrationTable } from '../../mock-idp/migrations/index.ts';
 import { seedMockIdp } from '../../mock-idp/seed.ts';
 import { createDatabase, migrate } from '../../shared/database.ts';
-import type { SignedCookieKeys } from '../../shared/http/cookieKeys.ts';
 import { createLogger } from '../../shared/logger.ts';
 import { signInAs } from '../helpers/flows.ts';
 import {
@@ -92,18 +92,18 @@ postgresTest('two broker instances on one PostgreSQL database publish the same k
       db: secondDb,
       logger: createLogger('broker-2', 'silent'),
     });
-    const jwksOf = async (app: typeof second.app) => {
-      const server = app.listen(0, '127.0.0.1');
+    const jwksOf = async (handle: typeof second.handle) => {
+      const server = http.createServer(handle).listen(0, '127.0.0.1');
       await new Promise((resolve) => server.once('listening', resolve));
       const { port } = server.address() as { port: number };
       const body = await (await fetch(`http://127.0.0.1:${port}/jwks`)).json();
       await new Promise((resolve) => server.close(resolve));
       return body;
     };
-    t.deepEqual(await jwksOf(second.app), await (await fetch(`${system.brokerUrl}/jwks`)).json());
+    t.deepEqual(await jwksOf(second.handle), await (await fetch(`${system.brokerUrl}/jwks`)).json());
     t.deepEqual(
-      (second.app.keys as SignedCookieKeys).secrets,
-      (system.broker.app.keys as SignedCookieKeys).secrets,
+      second.cookieKeys.secrets,
+      system.broker.cookieKeys.secrets,
       'the same cookie keys, so either instance reads the other’s cookies',
     );
     await second.stop();
