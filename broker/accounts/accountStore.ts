@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { isPostgres } from '../../shared/database.ts';
 import { ConflictError } from '../../shared/errors.ts';
+import { preparedQuery, rowsOf } from '../../shared/preparedQuery.ts';
 
 export type AccountStatus = 'active' | 'suspended';
 export const accountStatuses: readonly AccountStatus[] = ['active', 'suspended'];
@@ -99,8 +100,13 @@ export class AccountExistsError extends ConflictError {
   }
 }
 
+/** The columns an account is read by: its id, its email, or its link to an NHSmail identity. */
+type AccountKey = 'id' | 'email' | 'upstream_tid' | 'upstream_oid';
+
 export class AccountStore {
   readonly db: Knex;
+  /** The reads of one account, by the columns they match, each built once (shared/preparedQuery.ts). */
+  private readonly reads = new Map<string, (...values: string[]) => Promise<unknown>>();
 
   constructor(db: Knex) {
     this.db = db;
@@ -127,12 +133,23 @@ export class AccountStore {
     }));
   }
 
-  /** One account with its organisations in one statement: sign-in reads an account on every step. */
-  private async one(where: Partial<AccountRow>): Promise<CqrsAccount | undefined> {
-    const row = (await this.db('accounts')
-      .select('accounts.*', this.db.raw(`${this.organisationsJson('accounts')} as organisations_json`))
-      .where(where)
-      .first()) as AccountWithOrganisationsRow | undefined;
+  /** One account with its organisations in one statement: every sign-in reads its account. */
+  private async one(where: Partial<Record<AccountKey, string>>): Promise<CqrsAccount | undefined> {
+    const columns = Object.keys(where) as AccountKey[];
+    const shape = columns.join(',');
+    let read = this.reads.get(shape);
+    if (!read) {
+      read = preparedQuery<string[]>(this.db, columns.length, (...values) =>
+        this.db('accounts')
+          .select('accounts.*', this.db.raw(`${this.organisationsJson('accounts')} as organisations_json`))
+          .where(Object.fromEntries(columns.map((column, index) => [column, values[index]])))
+          .first(),
+      );
+      this.reads.set(shape, read);
+    }
+    const [row] = rowsOf<AccountWithOrganisationsRow>(
+      await read(...columns.map((column) => where[column] as string)),
+    );
     return row ? accountWithOrganisations(row) : undefined;
   }
 

@@ -2,6 +2,7 @@
 // database. Emails are stored as a keyed hash so that the help desk can search by email.
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
+import { preparedQuery } from '../../shared/preparedQuery.ts';
 import { normaliseEmail } from './accountStore.ts';
 
 export interface AuditEvent {
@@ -43,15 +44,46 @@ interface AuditRow {
   detail: string | null;
 }
 
+/** An audit_events row in the order the prepared insert takes it. */
+type AuditInsert = [
+  at: number,
+  event: string,
+  outcome: string,
+  correlationId: string,
+  clientId: string | null,
+  accountId: string | null,
+  emailHash: string | null,
+  upstreamOid: string | null,
+  detail: string | null,
+];
+
 export class AuditLog {
   readonly db: Knex;
   private key: Promise<string> | undefined;
   private readonly onRecorded: ((event: AuditEvent) => void) | undefined;
+  /** Every sign-in writes an event: the insert is built once (shared/preparedQuery.ts). */
+  private readonly insert: (...row: AuditInsert) => Promise<unknown>;
 
   /** `onRecorded` sees every event once it is stored (the broker counts sign-in outcomes with it). */
   constructor(db: Knex, onRecorded?: (event: AuditEvent) => void) {
     this.db = db;
     this.onRecorded = onRecorded;
+    this.insert = preparedQuery<AuditInsert>(
+      db,
+      9,
+      (at, event, outcome, correlationId, clientId, accountId, emailHash, upstreamOid, detail) =>
+        db('audit_events').insert({
+          at,
+          event,
+          outcome,
+          correlation_id: correlationId,
+          client_id: clientId,
+          account_id: accountId,
+          email_hash: emailHash,
+          upstream_oid: upstreamOid,
+          detail,
+        }),
+    );
   }
 
   /** The HMAC key, generated once per deployment and shared by every instance. */
@@ -74,17 +106,17 @@ export class AuditLog {
   }
 
   async record(event: AuditEvent): Promise<void> {
-    await this.db('audit_events').insert({
-      at: Date.now(),
-      event: event.event,
-      outcome: event.outcome,
-      correlation_id: event.correlationId,
-      client_id: event.clientId ?? null,
-      account_id: event.accountId ?? null,
-      email_hash: event.email ? await this.hashEmail(event.email) : null,
-      upstream_oid: event.upstreamOid ?? null,
-      detail: event.detail ?? null,
-    });
+    await this.insert(
+      Date.now(),
+      event.event,
+      event.outcome,
+      event.correlationId,
+      event.clientId ?? null,
+      event.accountId ?? null,
+      event.email ? await this.hashEmail(event.email) : null,
+      event.upstreamOid ?? null,
+      event.detail ?? null,
+    );
     this.onRecorded?.(event);
   }
 
