@@ -2,8 +2,10 @@
 // sign-in path the builder cost about as much CPU as SQLite's own work: 110-140 µs a statement built
 // each time against 57-66 µs for the same SQL run raw (measured on this project's 2-core machine).
 // The SQL stays knex's, for whichever dialect the database is, so SQLite and PostgreSQL run the same
-// statement text they ran before.
+// statement text they ran before. On SQLite the statement runs on the connection at once when no
+// transaction holds it (sqliteClient.ts `runNow`), without knex's runner and pool.
 import type { Knex } from 'knex';
+import { directRunner, notNow } from './sqliteClient.ts';
 
 type Slot = { parameter: number } | { value: unknown };
 
@@ -31,13 +33,23 @@ export function preparedQuery<Parameters extends unknown[]>(
   const used = new Set(slots.flatMap((slot) => ('parameter' in slot ? [slot.parameter] : [])));
   if (used.size !== parameterCount)
     throw new Error(`preparedQuery: ${parameterCount - used.size} parameter(s) unused in: ${sql}`);
+  const statement = rawStatement(db, sql);
   return (...parameters: Parameters) =>
-    db.raw(
-      sql,
-      slots.map((slot) =>
-        'parameter' in slot ? parameters[slot.parameter] : slot.value,
-      ) as Knex.RawBinding[],
-    );
+    statement(slots.map((slot) => ('parameter' in slot ? parameters[slot.parameter] : slot.value)));
+}
+
+/**
+ * `sql` as a function of its bindings that answers knex's raw result for the dialect (see rowsOf and
+ * changesOf). On SQLite it runs on the connection at once when it can (sqliteClient.ts `runNow`), else
+ * through knex, as `db.raw` does.
+ */
+export function rawStatement(db: Knex, sql: string): (bindings: readonly unknown[]) => Promise<unknown> {
+  const direct = directRunner(db);
+  if (!direct) return async (bindings) => db.raw(sql, bindings as Knex.RawBinding[]);
+  return async (bindings) => {
+    const result = direct(sql, bindings);
+    return result === notNow ? db.raw(sql, bindings as Knex.RawBinding[]) : result;
+  };
 }
 
 /** The rows of a raw result: an array on SQLite, `.rows` on PostgreSQL. */

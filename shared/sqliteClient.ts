@@ -4,6 +4,9 @@
 // a libuv worker and back: `npm run bench` measured about a third of the broker's CPU per sign-in in
 // that round trip (README.md, "Benchmark"). With one connection per process (shared/database.ts) no
 // statement waits for another, so running on the event loop costs no more than the SQL itself.
+// The statements built once (shared/preparedQuery.ts) skip knex's runner and pool too, when no
+// transaction holds the connection (`runNow`).
+import type { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { Knex } from 'knex';
@@ -123,15 +126,22 @@ export class NodeSqliteClient extends BetterSqliteDialect {
     return compiler;
   }
 
+  /** The connections open now: the pool keeps one per process (shared/database.ts). */
+  private readonly open = new Set<Connection>();
+
   async acquireRawConnection(): Promise<Connection> {
+    let connection: Connection;
     try {
-      return { database: new DatabaseSync(this.connectionSettings.filename), statements: new Map() };
+      connection = { database: new DatabaseSync(this.connectionSettings.filename), statements: new Map() };
     } catch (caught) {
       throw new SqliteError(caught);
     }
+    this.open.add(connection);
+    return connection;
   }
 
   async destroyRawConnection(connection: Connection): Promise<void> {
+    this.open.delete(connection);
     connection.statements.clear();
     connection.database.close();
   }
@@ -139,25 +149,63 @@ export class NodeSqliteClient extends BetterSqliteDialect {
   async _query(connection: Connection, query: DialectQuery): Promise<DialectQuery> {
     if (!query.sql) throw new Error('The query is empty');
     if (!connection) throw new Error('No connection provided');
-    const bindings = this._formatBindings(query.bindings) as Array<
-      null | number | bigint | string | Uint8Array
-    >;
-    try {
-      const { statement, reader } = prepare(connection, query.sql);
-      if (reader) {
-        const rows = statement.all(...bindings);
-        query.response = rows;
-        query.context = { changes: rows.length };
-        return query;
-      }
-      const result = statement.run(...bindings);
-      query.response = result;
-      query.context = { lastID: result.lastInsertRowid, changes: Number(result.changes) };
-      return query;
-    } catch (caught) {
-      throw new SqliteError(caught);
-    }
+    const { response, context } = run(connection, query.sql, this._formatBindings(query.bindings));
+    query.response = response;
+    query.context = context;
+    return query;
   }
+
+  /**
+   * Runs `sql` now, on the process's one connection, and answers what `db.raw(sql, bindings)` would:
+   * the rows of a statement that answers rows, else its changes. knex's runner and pool take their
+   * turn on every statement (on the sign-in path, 3-4 % of the broker's CPU), and with SQLite running
+   * synchronously on this thread no statement of the process is ever half done when this runs. It
+   * does not run, and answers `notNow`, when a transaction is open on the connection (knex's
+   * transaction holds it between its statements), when the pool has no connection or more than one,
+   * or when a binding is undefined (knex's own error then says so). A statement run here is counted
+   * as knex's are: the knex instance emits `query` for it.
+   */
+  runNow(sql: string, bindings: readonly unknown[]): unknown {
+    if (this.open.size !== 1 || bindings.includes(undefined)) return notNow;
+    const [connection] = this.open as Set<Connection> & Iterable<Connection>;
+    if (!connection || connection.database.isTransaction) return notNow;
+    (this as unknown as EventEmitter).emit('query', { method: 'raw', sql, bindings });
+    return run(connection, sql, this._formatBindings([...bindings])).response;
+  }
+}
+
+/** Answered by NodeSqliteClient.runNow when the statement must go through knex instead. */
+export const notNow: unique symbol = Symbol('not now');
+
+/** Runs one statement: the rows of a statement that answers rows, else the changes it made. */
+function run(
+  connection: Connection,
+  sql: string,
+  bindings: unknown[],
+): Required<Pick<DialectQuery, 'response' | 'context'>> {
+  const values = bindings as Array<null | number | bigint | string | Uint8Array>;
+  try {
+    const { statement, reader } = prepare(connection, sql);
+    if (reader) {
+      const rows = statement.all(...values);
+      return { response: rows, context: { changes: rows.length } };
+    }
+    const result = statement.run(...values);
+    return { response: result, context: { lastID: result.lastInsertRowid, changes: Number(result.changes) } };
+  } catch (caught) {
+    throw new SqliteError(caught);
+  }
+}
+
+/**
+ * How to run a statement now on `db`'s SQLite connection (NodeSqliteClient.runNow), or undefined when
+ * `db` is not on this client or is a transaction, whose statements go through knex.
+ */
+export function directRunner(db: Knex): ((sql: string, bindings: readonly unknown[]) => unknown) | undefined {
+  if ((db as { isTransaction?: boolean }).isTransaction) return undefined;
+  const { client } = db as { client: unknown };
+  if (!(client instanceof NodeSqliteClient)) return undefined;
+  return (sql, bindings) => client.runNow(sql, bindings);
 }
 
 /** Runs several `;`-separated statements (settings at connect), outside knex. */

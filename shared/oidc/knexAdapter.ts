@@ -29,7 +29,7 @@
 // destroys next; requestScope.ts puts it back on the paths that keep it.
 import type { Knex } from 'knex';
 import { type Adapter, type AdapterPayload, errors } from 'oidc-provider';
-import { changesOf, preparedQuery, rowsOf } from '../preparedQuery.ts';
+import { changesOf, preparedQuery, rawStatement, rowsOf } from '../preparedQuery.ts';
 import type { ClientCache } from './clientCache.ts';
 import { clientMetadataFromRow, readClientRow } from './clientStore.ts';
 import {
@@ -117,6 +117,21 @@ function adapterStatements(db: Knex) {
     }
     return statement;
   };
+  // Raw SQL (each use below says why), run as the built ones are (preparedQuery.ts rawStatement).
+  const raw = {
+    takePending: rawStatement(
+      db,
+      'update oidc_interactions set pending_key = null where id = ? and pending_key = ? and (expires_at is null or expires_at > ?) returning id, payload, expires_at, pending_data',
+    ),
+    takeInteraction: rawStatement(
+      db,
+      'delete from oidc_interactions where id = ? and (expires_at is null or expires_at > ?) returning id, payload, expires_at',
+    ),
+    destroySessionKeepingAnnex: rawStatement(
+      db,
+      'delete from oidc_payloads where model = ? and id = ? returning uid, annex_key, annex',
+    ),
+  };
   return {
     upsertPayloads: async (writes: readonly PayloadWrite[]): Promise<void> => {
       const withAnnex = writes.some((write) => write.annex);
@@ -162,11 +177,7 @@ function adapterStatements(db: Knex) {
         db('oidc_interactions').where({ id }).update({ pending_key: pendingKey, pending_data: pendingData }),
     ),
     // Raw, as takeInteraction below.
-    takePending: (id: string, pendingKey: string, now: number) =>
-      db.raw(
-        'update oidc_interactions set pending_key = null where id = ? and pending_key = ? and (expires_at is null or expires_at > ?) returning id, payload, expires_at, pending_data',
-        [id, pendingKey, now],
-      ),
+    takePending: (id: string, pendingKey: string, now: number) => raw.takePending([id, pendingKey, now]),
     upsertInteraction: preparedQuery<[id: string, payload: string, expiresAt: number | null]>(
       db,
       3,
@@ -186,17 +197,9 @@ function adapterStatements(db: Knex) {
       db('oidc_payloads').where({ model, id }).delete(),
     ),
     // Raw: knex leaves `returning` out of a delete on SQLite. The same SQL runs on PostgreSQL.
-    takeInteraction: (id: string, now: number) =>
-      db.raw(
-        'delete from oidc_interactions where id = ? and (expires_at is null or expires_at > ?) returning id, payload, expires_at',
-        [id, now],
-      ),
+    takeInteraction: (id: string, now: number) => raw.takeInteraction([id, now]),
     // Raw, as takeInteraction: a session's annex, to follow it to the id oidc-provider gives it next.
-    destroySessionKeepingAnnex: (id: string) =>
-      db.raw('delete from oidc_payloads where model = ? and id = ? returning uid, annex_key, annex', [
-        sessionModel,
-        id,
-      ]),
+    destroySessionKeepingAnnex: (id: string) => raw.destroySessionKeepingAnnex([sessionModel, id]),
     destroyInteraction: preparedQuery<[id: string]>(db, 1, (id) =>
       db('oidc_interactions').where({ id }).delete(),
     ),
@@ -232,8 +235,9 @@ function claimStatement(db: Knex, accountJson?: AccountJsonQuery) {
         where marker.model = '${revokedGrantModel}' and marker.id = oidc_payloads.grant_id)
     returning id, payload, grant_id, uid, ${grantOf('payload')} as grant_payload,
       ${grantOf('account_id')} as grant_account_id, ${account} as account_json`;
+  const statement = rawStatement(db, sql);
   return (now: number, model: string, id: string) =>
-    db.raw(sql, [now, model, id, now, now, now, ...Array.from({ length: accountBindings }, () => now)]);
+    statement([now, model, id, now, now, now, ...Array.from({ length: accountBindings }, () => now)]);
 }
 
 type AdapterStatements = ReturnType<typeof adapterStatements>;

@@ -1,6 +1,8 @@
-// The SQLite client writes LIMIT and OFFSET numbers into the SQL text (SQLite re-compiles a statement
-// with a bound LIMIT every time it runs), and queries answer the same rows as before.
+// The SQLite client: LIMIT and OFFSET numbers in the SQL text (SQLite re-compiles a statement with a
+// bound LIMIT every time it runs), and prepared statements run on the connection at once, except
+// while a transaction holds it.
 import test from 'ava';
+import { changesOf, preparedQuery, rowsOf } from '../../shared/preparedQuery.ts';
 import { scratchDatabase } from '../helpers/postgres.ts';
 
 test('sqlite: LIMIT and OFFSET numbers are in the SQL text and select the same rows', async (t) => {
@@ -54,4 +56,62 @@ test('sqlite: a statement read with first() runs again with new values', async (
   ] as const)
     t.deepEqual(await db('accounts').where({ email }).first('name'), { name });
   t.is(await db('accounts').where({ email: 'nobody@example.org' }).first('name'), undefined);
+});
+
+test('sqlite: prepared statements run at once, are counted, and wait for a transaction they are not part of', async (t) => {
+  const { db, dispose } = await scratchDatabase('sqlite');
+  t.teardown(dispose);
+  await db.schema.createTable('notes', (table) => {
+    table.string('id').primary();
+    table.string('owner');
+  });
+  const insert = preparedQuery<[id: string, owner: string]>(db, 2, (id, owner) =>
+    db('notes').insert({ id, owner }),
+  );
+  const byId = preparedQuery<[id: string]>(db, 1, (id) => db('notes').where({ id }).first('owner'));
+  const seen: string[] = [];
+  const record = (query: { sql: string }) => seen.push(query.sql);
+  db.on('query', record);
+  t.is(changesOf(await insert('a', 'jane')), 1);
+  t.deepEqual(rowsOf(await byId('a')), [{ owner: 'jane' }]);
+  t.deepEqual(rowsOf(await byId('nobody')), []);
+  const running = byId('a');
+  t.is(seen.length, 4, 'sent at once, not on a later turn of the event loop as knex sends it');
+  t.deepEqual(rowsOf(await running), [{ owner: 'jane' }]);
+  db.removeListener('query', record);
+  t.is(seen.length, 4, 'every statement is counted, as knex counts its own');
+
+  // A transaction holds the one connection between its statements: a statement of another caller
+  // waits for it to end and is not rolled back with it.
+  let outsideDone = false;
+  let outside: Promise<unknown> | undefined;
+  await t.throwsAsync(
+    db.transaction(async (trx) => {
+      await trx('notes').insert({ id: 'b', owner: 'in the transaction' });
+      outside = insert('c', 'outside').then((result) => {
+        outsideDone = true;
+        return result;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      t.false(outsideDone, 'the other statement waits while the transaction is open');
+      throw new Error('roll back');
+    }),
+    { message: 'roll back' },
+  );
+  t.is(changesOf(await outside), 1);
+  t.deepEqual(await db('notes').orderBy('id').select('id'), [{ id: 'a' }, { id: 'c' }]);
+
+  // An undefined value is refused with knex's own error, as before.
+  await t.throwsAsync(insert('d', undefined as unknown as string), { message: /Undefined binding/ });
+});
+
+test('sqlite: after the database is closed, a prepared statement fails instead of running', async (t) => {
+  const { db, dispose } = await scratchDatabase('sqlite');
+  await db.schema.createTable('notes', (table) => {
+    table.string('id').primary();
+  });
+  const insert = preparedQuery<[id: string]>(db, 1, (id) => db('notes').insert({ id }));
+  await insert('a');
+  await dispose();
+  await t.throwsAsync(insert('b'));
 });
