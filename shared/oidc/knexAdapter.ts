@@ -536,12 +536,22 @@ function storedPayload(
   payload: AdapterPayload,
   ownerColumns: boolean,
 ): Record<string, unknown> {
-  const stored: Record<string, unknown> = { ...payload };
-  if (stored.jti === id) delete stored.jti;
-  if (stored.kind === model) delete stored.kind;
-  if (ownerColumns && model !== 'Grant' && typeof stored.grantId === 'string') delete stored.grantId;
-  if (ownerColumns && typeof stored.uid === 'string') delete stored.uid;
-  return shortKeysFor(model) ? renameKeys(stored, shortKeys) : stored;
+  const names = shortKeysFor(model) ? shortKeys : undefined;
+  const source = payload as Record<string, unknown>;
+  // Built in one pass, leaving fields out rather than deleting them: an object that had a property
+  // deleted is slower to read and to turn into JSON.
+  const stored: Record<string, unknown> = {};
+  for (const key of Object.keys(source)) {
+    const value = source[key];
+    if (key === 'jti' && value === id) continue;
+    if (key === 'kind' && value === model) continue;
+    if (ownerColumns && typeof value === 'string') {
+      if (key === 'grantId' && model !== 'Grant') continue;
+      if (key === 'uid') continue;
+    }
+    stored[names?.[key] ?? key] = value;
+  }
+  return stored;
 }
 
 /**
