@@ -158,7 +158,7 @@ export class NodeSqliteClient extends BetterSqliteDialect {
   /**
    * Runs `sql` now, on the process's one connection, and answers what `db.raw(sql, bindings)` would:
    * the rows of a statement that answers rows, else its changes. knex's runner and pool take their
-   * turn on every statement (on the sign-in path, 3-4 % of the broker's CPU), and with SQLite running
+   * turn on every statement (with the builder, 5 % of the broker's CPU per sign-in), and with SQLite running
    * synchronously on this thread no statement of the process is ever half done when this runs. It
    * does not run, and answers `notNow`, when a transaction is open on the connection (knex's
    * transaction holds it between its statements), when the pool has no connection or more than one,
