@@ -81,6 +81,11 @@ export function createDatabase(options: DatabaseOptions, log?: Logger | DriverMe
   return countStatements(openDatabase(options, sink ? driverLog(sink) : undefined));
 }
 
+/**
+ * `compileSqlOnError: false` on both: knex puts the failed statement in front of a driver's error
+ * message, and by default with its values written in (an authorization code, a token id, a payload),
+ * which a logged error would then carry. With it off the statement keeps its placeholders.
+ */
 function openDatabase(options: DatabaseOptions, log: Knex.Config['log']): Knex {
   if (options.url) {
     // Timestamps are epoch milliseconds in BIGINT columns; read them back as numbers, not strings.
@@ -91,6 +96,7 @@ function openDatabase(options: DatabaseOptions, log: Knex.Config['log']): Knex {
       searchPath: options.schema ? [options.schema] : undefined,
       pool: { min: 0, max: 10 },
       log,
+      compileSqlOnError: false,
     });
   }
   fs.mkdirSync(path.dirname(options.sqliteFile), { recursive: true });
@@ -99,6 +105,7 @@ function openDatabase(options: DatabaseOptions, log: Knex.Config['log']): Knex {
     connection: { filename: options.sqliteFile },
     useNullAsDefault: true,
     log,
+    compileSqlOnError: false,
     // Node's built-in SQLite driver (shared/sqliteClient.ts): scripts/bench/sqliteSettings.ts measured
     // 60-70 µs of CPU per statement against 130-165 µs for the `sqlite3` package, and 2-3 times the
     // operations per second. It runs each statement on the event loop: while another process (the

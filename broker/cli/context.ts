@@ -69,7 +69,7 @@ export function unreachableDatabase(error: unknown): string | undefined {
 
 /**
  * The first line of an unexpected error's message, without the SQL that knex puts in front of a
- * database error (`<query with its values> - <database message>`): the values may be personal data.
+ * database error (`<query> - <database message>`; the query keeps its placeholders, shared/database.ts).
  */
 export function failureReason(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
