@@ -6,7 +6,6 @@
 // statement waits for another, so running on the event loop costs no more than the SQL itself.
 // The statements built once (shared/preparedQuery.ts) skip knex's runner and pool too, when no
 // transaction holds the connection (`runNow`).
-import type { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import type { Knex } from 'knex';
@@ -23,8 +22,10 @@ type DialectBase = new (
   config: Knex.Config,
 ) => {
   connectionSettings: { filename: string };
-  _formatBindings(bindings: unknown[] | undefined): unknown[];
+  _formatBindings(bindings: readonly unknown[] | undefined): unknown[];
   queryCompiler(builder: unknown, formatter: unknown): QueryCompiler;
+  /** knex's clients are event emitters; the knex instance passes their `query` events on. */
+  emit(event: string, ...values: unknown[]): boolean;
 };
 /** What of knex's query compiler is used here: the builder's one-off parts (LIMIT, OFFSET…). */
 interface QueryCompiler {
@@ -167,10 +168,10 @@ export class NodeSqliteClient extends BetterSqliteDialect {
    */
   runNow(sql: string, bindings: readonly unknown[]): unknown {
     if (this.open.size !== 1 || bindings.includes(undefined)) return notNow;
-    const [connection] = this.open as Set<Connection> & Iterable<Connection>;
+    const [connection] = this.open;
     if (!connection || connection.database.isTransaction) return notNow;
-    (this as unknown as EventEmitter).emit('query', { method: 'raw', sql, bindings });
-    return run(connection, sql, this._formatBindings([...bindings])).response;
+    this.emit('query', { method: 'raw', sql, bindings });
+    return run(connection, sql, this._formatBindings(bindings)).response;
   }
 }
 

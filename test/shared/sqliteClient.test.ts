@@ -1,17 +1,23 @@
 // The SQLite client: LIMIT and OFFSET numbers in the SQL text (SQLite re-compiles a statement with a
 // bound LIMIT every time it runs), and prepared statements run on the connection at once, except
 // while a transaction holds it.
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { changesOf, preparedQuery, rowsOf } from '../../shared/preparedQuery.ts';
 import { scratchDatabase } from '../helpers/postgres.ts';
 
-test('sqlite: LIMIT and OFFSET numbers are in the SQL text and select the same rows', async (t) => {
+/** A scratch SQLite database, gone after the test, with one table of string columns keyed by the first. */
+async function withTable(t: ExecutionContext, name: string, [key, ...others]: [string, ...string[]]) {
   const { db, dispose } = await scratchDatabase('sqlite');
   t.teardown(dispose);
-  await db.schema.createTable('notes', (table) => {
-    table.string('id').primary();
-    table.string('owner').notNullable();
+  await db.schema.createTable(name, (table) => {
+    table.string(key).primary();
+    for (const column of others) table.string(column);
   });
+  return db;
+}
+
+test('sqlite: LIMIT and OFFSET numbers are in the SQL text and select the same rows', async (t) => {
+  const db = await withTable(t, 'notes', ['id', 'owner']);
   await db('notes').insert(['a', 'b', 'c', 'd'].map((id) => ({ id, owner: id === 'd' ? 'tom' : 'jane' })));
 
   const first = db('notes').where({ owner: 'jane' }).orderBy('id').first('id');
@@ -39,12 +45,7 @@ test('sqlite: LIMIT and OFFSET numbers are in the SQL text and select the same r
 });
 
 test('sqlite: a statement read with first() runs again with new values', async (t) => {
-  const { db, dispose } = await scratchDatabase('sqlite');
-  t.teardown(dispose);
-  await db.schema.createTable('accounts', (table) => {
-    table.string('email').primary();
-    table.string('name');
-  });
+  const db = await withTable(t, 'accounts', ['email', 'name']);
   await db('accounts').insert([
     { email: 'jane@example.org', name: 'Jane' },
     { email: 'tom@example.org', name: 'Tom' },
@@ -59,12 +60,7 @@ test('sqlite: a statement read with first() runs again with new values', async (
 });
 
 test('sqlite: prepared statements run at once, are counted, and wait for a transaction they are not part of', async (t) => {
-  const { db, dispose } = await scratchDatabase('sqlite');
-  t.teardown(dispose);
-  await db.schema.createTable('notes', (table) => {
-    table.string('id').primary();
-    table.string('owner');
-  });
+  const db = await withTable(t, 'notes', ['id', 'owner']);
   const insert = preparedQuery<[id: string, owner: string]>(db, 2, (id, owner) =>
     db('notes').insert({ id, owner }),
   );
